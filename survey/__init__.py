@@ -1,0 +1,1 @@
+"""survey: questionnaires and longitudinal monitoring for employment and mental-health work."""

@@ -1,0 +1,292 @@
+"""The `survey` command: database, instruments, demo data and the development server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
+
+from survey import migrate
+from survey.app import INSTRUMENTS, create_app
+from survey.config import DEFAULTS, ConfigError, from_environment
+from survey.db import session_scope
+from survey.instruments import (
+    InstrumentError,
+    InstrumentErrors,
+    InstrumentRegistry,
+    UnknownInstrument,
+    load_registry,
+    publish,
+)
+from survey.instruments.schema import InstrumentVersion
+
+
+def _create_app() -> Flask:
+    """The app for a command; a wrong setting or instrument file becomes a one-line error."""
+    try:
+        return create_app()
+    except (ConfigError, InstrumentError, InstrumentErrors) as exc:
+        raise NoAppException(str(exc)) from None
+
+
+cli = FlaskGroup(
+    name="survey",
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="Questionnaires and longitudinal monitoring. Settings come from SURVEY_* variables.",
+)
+
+
+def main() -> None:
+    """Console entry point: the CLI runs as a development installation unless told otherwise."""
+    os.environ.setdefault("SURVEY_ENV", "development")
+    cli.main(prog_name="survey")
+
+
+def _registry_dir() -> Path:
+    settings = {**DEFAULTS, **from_environment(os.environ)}
+    return Path(settings["INSTRUMENTS_DIR"])
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.secho(message, err=True, fg="red")
+    sys.exit(code)
+
+
+# --- survey db ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Create and migrate the database schema (Alembic)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Migrate the database up to REVISION (default: the newest)."""
+    _run(lambda: migrate.upgrade(current_app, revision))
+    click.echo(f"Database at revision {migrate.current_revision(current_app)}.")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION ('base' removes every table; '-1' one step)."""
+    _run(lambda: migrate.downgrade(current_app, revision))
+    click.echo(f"Database at revision {migrate.current_revision(current_app) or 'base'}.")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the database's revision and whether it is the newest."""
+    current = _run(lambda: migrate.current_revision(current_app))
+    head = migrate.head_revision(current_app)
+    state = "up to date" if current == head else f"behind; newest is {head}: run survey db upgrade"
+    click.echo(f"{current or 'base (empty)'} ({state})")
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+@click.option("--autogenerate/--empty", default=True, help="Compare the models with the database.")
+@with_appcontext
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration in migrations/versions (review it before committing)."""
+    from alembic import command
+
+    command.revision(
+        migrate.alembic_config(current_app),
+        message=message,
+        autogenerate=autogenerate,
+        rev_id=date.today().strftime("%Y%m%d_%H%M%S"),
+    )
+
+
+def _run(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+# --- survey instruments ----------------------------------------------------------------------
+
+
+@cli.group()
+def instruments() -> None:
+    """Inspect, check and publish the instrument files in instruments/."""
+
+
+def _load(check_lock: bool = True) -> InstrumentRegistry:
+    try:
+        return load_registry(_registry_dir(), check_lock=check_lock)
+    except (InstrumentError, InstrumentErrors) as exc:
+        _fail(str(exc))
+        raise  # unreachable: _fail exits
+
+
+@instruments.command("list")
+def instruments_list() -> None:
+    """Every instrument version: kind, number of items and whether it is published."""
+    registry = _load()
+    click.echo(f"{'id':<12} {'version':>7}  {'kind':<10} {'items':>5}  {'status':<9} title")
+    for v in registry:
+        status = "published" if v.published else "draft"
+        click.echo(
+            f"{v.id:<12} {'v' + str(v.version):>7}  {v.kind.value:<10} "
+            f"{len(v.item_codes):>5}  {status:<9} {v.title.en}"
+        )
+
+
+@instruments.command("check")
+def instruments_check() -> None:
+    """Load every file and check it against published.lock; exit 1 on any problem."""
+    registry = _load()
+    drafts = [v.key for v in registry if not v.published]
+    click.echo(
+        f"OK: {len(registry)} instrument versions load and every published one is unchanged."
+    )
+    if drafts:
+        click.echo(f"Not yet published: {', '.join(drafts)} (survey instruments publish ID N).")
+
+
+@instruments.command("show")
+@click.argument("instrument_id")
+@click.option("--version", "version", type=int, help="Default: the newest version.")
+@click.option("--lang", type=click.Choice(["da", "en", "both"]), default="both")
+def instruments_show(instrument_id: str, version: int | None, lang: str) -> None:
+    """The content of one version, includes expanded."""
+    registry = _load(check_lock=False)
+    try:
+        definition = (
+            registry.get(instrument_id, version)
+            if version
+            else registry.latest(instrument_id, published_only=False)
+        )
+    except UnknownInstrument as exc:
+        _fail(f"{exc}. Known: {', '.join(registry.ids())}", code=2)
+        return
+    click.echo(_describe(definition, lang))
+
+
+def _describe(v: InstrumentVersion, lang: str) -> str:
+    langs = ("da", "en") if lang == "both" else (lang,)
+
+    def text(t) -> str:  # type: ignore[no-untyped-def]
+        return " / ".join(getattr(t, code) for code in langs)
+
+    lines = [
+        f"{v.id} v{v.version} ({v.kind.value}, {'published' if v.published else 'draft'}): "
+        f"{text(v.title)}",
+        f"  file: {v.path}",
+        f"  source: {v.source}",
+        f"  terms: {v.terms}",
+    ]
+    if v.includes:
+        lines.append("  includes: " + ", ".join(f"{i} v{n}" for i, n in v.includes))
+    for section in v.sections:
+        lines.append(f"\n[{section.id}] {text(section.title)}")
+        if section.stem:
+            lines.append(f"  {text(section.stem)}")
+        for item in section.items:
+            flags = [item.type.value]
+            if item.baseline:
+                flags.append("baseline")
+            if item.show_when:
+                flags.append(f"when {item.show_when.item} in {list(item.show_when.values)}")
+            if item.type.value == "integer":
+                flags.append(f"{item.min}–{item.max}")
+            lines.append(f"  {item.code} ({', '.join(flags)}): {text(item.text)}")
+            for option in item.answers:
+                special = f" [{option.special.value}]" if option.special else ""
+                lines.append(f"      {option.code:>2} {text(option.label)}{special}")
+    for rule in v.scores:
+        bands = ", ".join(f"≤{b.max:g} {b.code}" for b in rule.bands)
+        lines.append(
+            f"\nscore {rule.code}: {rule.method} of {', '.join(rule.items)} "
+            f"× {rule.multiply:g}, require {rule.require}; bands {bands}"
+        )
+    return "\n".join(lines)
+
+
+@instruments.command("publish")
+@click.argument("instrument_id")
+@click.argument("version", type=int)
+def instruments_publish(instrument_id: str, version: int) -> None:
+    """Freeze a version: record its digest in published.lock. It can never change after this."""
+    directory = _registry_dir()
+    try:
+        digest = publish(directory, instrument_id, version)
+    except (InstrumentError, InstrumentErrors, UnknownInstrument) as exc:
+        _fail(str(exc))
+        return
+    click.echo(
+        f"Published {instrument_id} v{version} ({digest[:19]}…) in {directory.name}/"
+        "published.lock; commit that file with the instrument."
+    )
+
+
+# --- survey demo and serve -----------------------------------------------------------------
+
+
+@cli.command("demo")
+@click.option("--reset", is_flag=True, help="Delete everything in the database first.")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date.")
+@with_appcontext
+def demo(reset: bool, seed: int, today) -> None:  # type: ignore[no-untyped-def]
+    """Load the demo: 2 teams, 6 consultants, 150 citizens with up to 6 measurement points."""
+    from survey.demo import DemoRefused, build_demo
+
+    _run(lambda: migrate.upgrade(current_app))
+    registry = current_app.extensions[INSTRUMENTS]
+    try:
+        with session_scope() as session:
+            summary = build_demo(
+                session, registry, seed=seed, reset=reset, today=today.date() if today else None
+            )
+    except DemoRefused as exc:
+        _fail(f"Refused: {exc}.")
+        return
+    click.echo(
+        f"Demo loaded: {summary.teams} teams, {summary.citizens} citizens "
+        f"({', '.join(f'{n} {s}' for s, n in sorted(summary.statuses.items()))}), "
+        f"{summary.submitted} submitted forms, {summary.drafts} drafts, "
+        f"{summary.answers} answers."
+    )
+    click.echo("\nDemo accounts (for a demo only; change them before real use):")
+    for account in summary.accounts:
+        teams = ", ".join(account.teams) or "-"
+        click.echo(
+            f"  {account.username:<12} {account.password:<24} {account.role.value:<15} "
+            f"{account.full_name} ({teams})"
+        )
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Reload on code changes and show the debugger.")
+@with_appcontext
+def serve(host: str, port: int, debug: bool) -> None:
+    """Run the development server (use a WSGI server with wsgi.py in production)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    current = _run(lambda: migrate.current_revision(app))
+    if current != migrate.head_revision(app):
+        _fail(
+            "The database schema is not up to date: run `survey db upgrade` (or `survey demo` "
+            "for demo data) first."
+        )
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)

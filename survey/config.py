@@ -1,0 +1,111 @@
+"""Settings: defaults, then SURVEY_* environment variables, then create_app overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production", "testing")
+DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names the setting and how to fix it."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "production",
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # SQLite file in the instance folder
+    "INSTRUMENTS_DIR": str(PROJECT_ROOT / "instruments"),
+    "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
+    "DATABASE_ECHO": False,
+}
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every SURVEY_<NAME> variable that names a known setting."""
+    found: dict[str, Any] = {}
+    for name in DEFAULTS:
+        value = environ.get(f"SURVEY_{name}")
+        if value is not None and value != "":
+            found[name] = value
+    if "DATABASE_ECHO" in found:
+        found["DATABASE_ECHO"] = found["DATABASE_ECHO"].lower() in ("1", "true", "yes")
+    return found
+
+
+def normalise_database_url(value: str) -> URL:
+    """Parse SURVEY_DATABASE_URL, naming the setting in every complaint."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            f"SURVEY_DATABASE_URL is not a database URL: {value!r}. Use for example "
+            "sqlite:///path/to/survey.db or postgresql://user:password@host:5432/survey"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in DRIVERS:
+        raise ConfigError(
+            f"SURVEY_DATABASE_URL names the database {backend!r}, which survey does not "
+            "support; use sqlite:///... or postgresql://..."
+        )
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername=DRIVERS[backend])
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        parent = Path(url.database).expanduser().resolve().parent
+        if not parent.is_dir():
+            raise ConfigError(
+                f"SURVEY_DATABASE_URL points at a SQLite file in {parent}, which does not exist"
+            )
+    return url
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so development sessions survive a restart."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def build_config(
+    instance_path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The app's settings, checked; raises ConfigError naming the wrong setting."""
+    settings = dict(DEFAULTS)
+    settings.update(from_environment(os.environ if environ is None else environ))
+    settings.update(overrides or {})
+    if settings["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"SURVEY_ENV is {settings['ENV']!r}; use one of {', '.join(ENVIRONMENTS)}"
+        )
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if not settings["SECRET_KEY"]:
+        if settings["ENV"] == "production":
+            raise ConfigError(
+                "SURVEY_SECRET_KEY is required when SURVEY_ENV is production; set it to a long "
+                "random value, e.g. the output of: python -c 'import secrets; "
+                "print(secrets.token_hex(32))'"
+            )
+        settings["SECRET_KEY"] = _development_secret(instance_path)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'survey.db'}"
+    settings["DATABASE_URL"] = normalise_database_url(str(settings["DATABASE_URL"]))
+    for name in ("INSTRUMENTS_DIR", "MIGRATIONS_DIR"):
+        if not Path(settings[name]).is_dir():
+            raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a folder")
+    settings["TESTING"] = settings["ENV"] == "testing"
+    return settings

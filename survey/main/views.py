@@ -1,0 +1,74 @@
+"""Thin views: parse the request, call a service, render."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+
+from survey.db import get_session
+from survey.i18n import LOCALES
+from survey.instruments import InstrumentRegistry, UnknownInstrument
+from survey.main import services
+
+bp = Blueprint("main", __name__)
+
+
+def _registry() -> InstrumentRegistry:
+    return current_app.extensions["survey.instruments"]
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """The front page: what the system is, and how much data it holds (counts only)."""
+    return render_template("main/index.html", overview=services.overview(get_session()))
+
+
+@bp.get("/instruments")
+def instruments() -> ResponseReturnValue:
+    """Every instrument and form version, with its status."""
+    return render_template("main/instruments.html", registry=_registry())
+
+
+@bp.get("/instruments/<instrument_id>/<int:version>")
+def instrument(instrument_id: str, version: int) -> ResponseReturnValue:
+    """One version's full content, includes expanded, in the user's language."""
+    try:
+        definition = _registry().get(instrument_id, version)
+    except UnknownInstrument:
+        abort(404)
+    return render_template("main/instrument.html", definition=definition, locale=str(get_locale()))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Switch the interface language for this session, back to the page the user was on."""
+    chosen = request.form.get("locale")
+    if chosen in LOCALES:
+        session["locale"] = chosen
+    target = request.form.get("next") or "/"
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    """For load balancers and monitoring: database reachable and schema at the newest revision."""
+    state = services.health(current_app)
+    body = {
+        "status": "ok" if state.ok else "unavailable",
+        "database": state.database,
+        "schema": state.revision,
+        "expected_schema": state.head,
+    }
+    return jsonify(body), 200 if state.ok else 503

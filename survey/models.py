@@ -1,0 +1,252 @@
+"""Every table, typed, in one module. Alembic migrations in `migrations/` are written from these."""
+
+import re
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import validates
+from sqlmodel import Field, Relationship, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Aware UTC; SQLModel's UTCDateTime gives it back aware on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PROJECT_LEADER = "project_leader"
+    CONSULTANT = "consultant"
+
+
+class CourseStatus(StrEnum):
+    ACTIVE = "active"
+    ENDED_PLANNED = "ended_planned"
+    ENDED_UNPLANNED = "ended_unplanned"
+
+
+# The reason codes of ../shared/INSTRUMENTS.md, per status; the CSV import and export use them.
+STATUS_REASONS: dict[CourseStatus, tuple[str, ...]] = {
+    CourseStatus.ACTIVE: (),
+    CourseStatus.ENDED_PLANNED: ("employment", "education", "other"),
+    CourseStatus.ENDED_UNPLANNED: (
+        "too_complex",
+        "not_motivated",
+        "moved",
+        "parental_leave",
+        "not_target_group",
+        "other",
+    ),
+}
+
+
+class Mode(StrEnum):
+    SELF = "self"
+    ASSISTED = "assisted"
+    STAFF = "staff"
+
+
+class ResponseStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+def _in(column: str, values: object) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"  # type: ignore[union-attr]
+
+
+# A CPR number is DDMMYY-XXXX, or the same ten digits with a space or nothing between.
+CPR_PATTERN = re.compile(r"(?<!\d)\d{6}[-\s]?\d{4}(?!\d)")
+REFERENCE_PATTERN = re.compile(r"^[\w\-./ ]{1,40}$")
+
+
+class ReferenceError_(ValueError):
+    """A citizen reference that may not be stored; the message says why."""
+
+
+def check_reference(reference: str) -> str:
+    """A pseudonymous citizen reference, trimmed; never anything that looks like a CPR number."""
+    cleaned = reference.strip() if isinstance(reference, str) else ""
+    if not cleaned:
+        raise ReferenceError_("the citizen reference is empty")
+    if CPR_PATTERN.search(cleaned):
+        raise ReferenceError_(
+            "the citizen reference looks like a CPR number (DDMMYY-XXXX or ten digits); "
+            "use the pseudonymous reference the municipality assigned instead"
+        )
+    if not REFERENCE_PATTERN.match(cleaned):
+        raise ReferenceError_(
+            "the citizen reference may have at most 40 letters, digits, spaces and - _ . /"
+        )
+    return cleaned
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "team"
+    __table_args__ = (
+        CheckConstraint("measurement_interval_months >= 1", name="interval_positive"),
+        CheckConstraint("window_days >= 0", name="window_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    measurement_interval_months: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    window_days: int = Field(default=21, sa_column_kwargs={"server_default": "21"})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamMembership(SQLModel, table=True):
+    """A user belongs to one or more teams."""
+
+    __tablename__ = "team_membership"
+
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    team_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
+    )
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role_known"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    full_name: str = Field(sa_column=Column(String(200), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Citizen(SQLModel, table=True):
+    __tablename__ = "citizen"
+    __table_args__ = (
+        CheckConstraint(_in("status", CourseStatus), name="status_known"),
+        CheckConstraint(
+            "(status = 'active' AND status_reason IS NULL AND ended_on IS NULL) OR "
+            "(status <> 'active' AND status_reason IS NOT NULL AND ended_on IS NOT NULL)",
+            name="ended_has_reason_and_date",
+        ),
+        CheckConstraint(
+            "status = 'active' OR "
+            f"(status = 'ended_planned' AND "
+            f"{_in('status_reason', STATUS_REASONS[CourseStatus.ENDED_PLANNED])}) OR "
+            f"(status = 'ended_unplanned' AND "
+            f"{_in('status_reason', STATUS_REASONS[CourseStatus.ENDED_UNPLANNED])})",
+            name="reason_fits_status",
+        ),
+        CheckConstraint("ended_on IS NULL OR ended_on >= enrolled_on", name="ends_after_start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    enrolled_on: date
+    team_id: int = Field(foreign_key="team.id", index=True)
+    consultant_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    status: CourseStatus = Field(
+        default=CourseStatus.ACTIVE,
+        sa_column=Column(String(20), nullable=False, server_default=CourseStatus.ACTIVE.value),
+    )
+    status_reason: str | None = Field(default=None, sa_column=Column(String(30)))
+    ended_on: date | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    responses: list["Response"] = Relationship(back_populates="citizen")
+
+    @validates("reference")
+    def _validate_reference(self, _key: str, value: str) -> str:
+        return check_reference(value)
+
+
+class Response(SQLModel, table=True):
+    """One filling of one form version for one citizen at one measurement point."""
+
+    __tablename__ = "response"
+    __table_args__ = (
+        CheckConstraint("point >= 1", name="point_positive"),
+        CheckConstraint("form_version >= 1", name="form_version_positive"),
+        CheckConstraint(_in("mode", Mode), name="mode_known"),
+        CheckConstraint(_in("status", ResponseStatus), name="status_known"),
+        CheckConstraint(
+            "(status = 'draft' AND submitted_at IS NULL) OR "
+            "(status = 'submitted' AND submitted_at IS NOT NULL)",
+            name="submitted_has_time",
+        ),
+        # At most one submitted response per citizen, point and form.
+        Index(
+            "uq_response_one_submitted",
+            "citizen_id",
+            "point",
+            "form_id",
+            unique=True,
+            sqlite_where=text("status = 'submitted'"),
+            postgresql_where=text("status = 'submitted'"),
+        ),
+        # Reports: forms per point, answers by point.
+        Index("ix_response_form_point_status", "form_id", "point", "status"),
+        Index("ix_response_citizen_point", "citizen_id", "point"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    point: int
+    form_id: str = Field(sa_column=Column(String(40), nullable=False))
+    form_version: int
+    administered_on: date
+    mode: Mode = Field(sa_column=Column(String(10), nullable=False))
+    entered_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    status: ResponseStatus = Field(
+        default=ResponseStatus.DRAFT,
+        sa_column=Column(String(10), nullable=False, server_default=ResponseStatus.DRAFT.value),
+    )
+    started_at: datetime = Field(default_factory=utcnow)
+    submitted_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    citizen: "Citizen" = Relationship(back_populates="responses")
+    answers: list["Answer"] = Relationship(
+        back_populates="response",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Answer.id"},
+    )
+
+
+class Answer(SQLModel, table=True):
+    """One answer value: codes and numbers as decimal text, dates as ISO text, free text as is.
+
+    A multiple-choice item has one row per chosen code (`position` 0, 1, ...), so reports count
+    codes with GROUP BY.
+    """
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        Index(
+            "uq_answer_response_item_position", "response_id", "item_code", "position", unique=True
+        ),
+        # Reports read answers by item, then join the response for the point.
+        Index("ix_answer_item_response", "item_code", "response_id"),
+        CheckConstraint("position >= 0", name="position_not_negative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("response.id", ondelete="CASCADE"), nullable=False)
+    )
+    item_code: str = Field(sa_column=Column(String(64), nullable=False))
+    position: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+    response: "Response" = Relationship(back_populates="answers")
