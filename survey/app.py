@@ -17,10 +17,12 @@ INSTRUMENTS = "survey.instruments"
 
 
 def create_app(
-    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    instance_path: str | None = None,
 ) -> Flask:
     """Build the app. Raises ConfigError or InstrumentErrors with a message naming the problem."""
-    app = Flask("survey", instance_relative_config=True)
+    app = Flask("survey", instance_path=instance_path, instance_relative_config=True)
     _configure(app, overrides, environ)
     _load_instruments(app)
     db.init_app(app)

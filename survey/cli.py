@@ -290,3 +290,53 @@ def serve(host: str, port: int, debug: bool) -> None:
         )
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+# --- survey translations ----------------------------------------------------------------------
+
+BABEL = [sys.executable, "-m", "babel.messages.frontend"]
+
+
+@cli.group()
+def translations() -> None:
+    """Keep the UI translations (translations/) in step with the code."""
+
+
+def _babel(*args: str) -> None:
+    import subprocess
+
+    from survey.config import PROJECT_ROOT
+
+    result = subprocess.run([*BABEL, *args], cwd=PROJECT_ROOT, check=False)  # noqa: S603
+    if result.returncode:
+        _fail(f"pybabel {args[0]} failed", result.returncode)
+
+
+@translations.command("update")
+def translations_update() -> None:
+    """Extract every UI message into messages.pot and merge it into the da and en catalogs."""
+    _babel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "survey",
+        "-o",
+        "translations/messages.pot",
+        ".",
+    )
+    _babel("update", "-i", "translations/messages.pot", "-d", "translations", "-w", "100")
+    click.echo(
+        "Now translate the new entries in translations/da/LC_MESSAGES/messages.po, then "
+        "run survey translations compile."
+    )
+
+
+@translations.command("compile")
+def translations_compile() -> None:
+    """Compile the catalogs to the .mo files the app reads (they are committed)."""
+    _babel("compile", "-d", "translations", "--statistics")

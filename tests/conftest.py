@@ -1,0 +1,226 @@
+"""Fixtures: the app on SQLite (and PostgreSQL where marked), clients, runners, factories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, text
+from sqlmodel import Session
+
+from survey import migrate
+from survey.app import create_app
+from survey.db import get_engine
+from survey.models import Citizen, Role, Team, User
+
+REQUIRE_SYSTEM = os.environ.get("SURVEY_REQUIRE_SYSTEM_TESTS") == "1"
+
+
+def missing_system_package(what: str, install: str) -> None:
+    """Skip on a newcomer's machine; fail in CI, where the package must be there."""
+    message = f"{what} is not installed: {install}"
+    if REQUIRE_SYSTEM:
+        pytest.fail(f"SURVEY_REQUIRE_SYSTEM_TESTS=1 but {message}")
+    pytest.skip(message)
+
+
+# --- PostgreSQL: a throwaway server on 127.0.0.1 for the whole session ------------------------
+
+
+def _postgres_bin() -> Path | None:
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+    )
+    return versions[-1].parent if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """Start PostgreSQL in a temp dir (as the postgres user when we are root); yield its URL."""
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        missing_system_package("PostgreSQL", "apt-get install -y postgresql")
+    base = Path(tempfile.mkdtemp(prefix="survey-pg-"))
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    data = base / "data"
+
+    def run(*args: str) -> None:
+        subprocess.run([*as_postgres, *args], check=True, capture_output=True)
+
+    run(
+        str(bin_dir / "initdb"),
+        "-D",
+        str(data),
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+    )
+    run(
+        str(bin_dir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-l",
+        str(base / "pg.log"),
+        "-w",
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off",
+        "start",
+    )
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the session's server, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'survey.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Build an app for tests; `migrated=True` brings its database to the newest schema."""
+    apps: list[Flask] = []
+
+    def factory(database_url: str | None = None, migrated: bool = True, **overrides) -> Flask:
+        settings = {
+            "ENV": "testing",
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.db'}",
+            "WTF_CSRF_ENABLED": False,
+            **overrides,
+        }
+        app = create_app(settings, environ={}, instance_path=str(tmp_path / "instance"))
+        if migrated:
+            migrate.upgrade(app)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        get_engine(app).dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    with Session(get_engine(app), expire_on_commit=False) as db_session:
+        yield db_session
+
+
+# --- factories (each returns a callable, as in Indico's fixtures) -----------------------------
+
+
+@pytest.fixture
+def create_team(session: Session) -> Callable[..., Team]:
+    def factory(name: str = "Team Test", **fields) -> Team:
+        team = Team(name=name, **fields)
+        session.add(team)
+        session.commit()
+        return team
+
+    return factory
+
+
+@pytest.fixture
+def create_user(session: Session) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def factory(username: str | None = None, role: Role = Role.CONSULTANT, **fields) -> User:
+        user = User(
+            username=username or f"user{next(counter)}",
+            full_name="Test Person",
+            password_hash="!",
+            role=role,
+            **fields,
+        )
+        session.add(user)
+        session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def create_citizen(session: Session, create_team) -> Callable[..., Citizen]:
+    counter = iter(range(1, 10_000))
+
+    def factory(reference: str | None = None, team: Team | None = None, **fields) -> Citizen:
+        team = team or create_team(name=f"Team {uuid.uuid4().hex[:6]}")
+        citizen = Citizen(
+            reference=reference or f"T-{next(counter):04d}",
+            team_id=team.id,
+            enrolled_on=fields.pop("enrolled_on", date(2026, 1, 15)),
+            **fields,
+        )
+        session.add(citizen)
+        session.commit()
+        return citizen
+
+    return factory
