@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import NormalDist
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session, SQLModel
 
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
@@ -295,6 +295,8 @@ def build_demo(
     gen = _Generator(registry, seed, today)
     rng = gen.rng
     summary = DemoSummary(accounts=[])
+    # Answers go in with one bulk insert at the end: thousands of ORM objects are slow.
+    pending: list[tuple[Response, list[dict]]] = []
 
     teams = []
     for name, _prefix in TEAMS:
@@ -361,6 +363,7 @@ def build_demo(
                         gen.citizen_form,
                         draft=True,
                         summary=summary,
+                        pending=pending,
                     )
                 continue
             for form, missing in ((gen.citizen_form, 0.08), (gen.staff_form, 0.05)):
@@ -377,9 +380,14 @@ def build_demo(
                     form,
                     draft=False,
                     summary=summary,
+                    pending=pending,
                 )
         summary.statuses[citizen.status.value] = summary.statuses.get(citizen.status.value, 0) + 1
     session.flush()
+    session.execute(
+        insert(Answer),
+        [{"response_id": response.id, **row} for response, rows in pending for row in rows],
+    )
     summary.teams = len(teams)
     summary.citizens = CITIZENS
     return summary
@@ -458,6 +466,7 @@ def _add_response(
     *,
     draft: bool,
     summary: DemoSummary,
+    pending: list[tuple[Response, list[dict]]],
 ) -> None:
     rng = gen.rng
     administered = min(due_on + timedelta(days=rng.randint(-10, 20)), gen.today)
@@ -486,11 +495,14 @@ def _add_response(
         submitted_at=None if draft else started + timedelta(minutes=rng.randint(6, 25)),
         updated_at=started + timedelta(minutes=rng.randint(6, 25)),
     )
-    for code, value in given.items():
-        for position, text in enumerate(answer_values.encode(form.item(code), value)):
-            response.answers.append(Answer(item_code=code, position=position, value=text))
+    rows = [
+        {"item_code": code, "position": position, "value": text}
+        for code, value in given.items()
+        for position, text in enumerate(answer_values.encode(form.item(code), value))
+    ]
     session.add(response)
-    summary.answers += len(response.answers)
+    pending.append((response, rows))
+    summary.answers += len(rows)
     if draft:
         summary.drafts += 1
     else:
