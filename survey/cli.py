@@ -288,8 +288,11 @@ def serve(host: str, port: int, debug: bool) -> None:
             "The database schema is not up to date: run `survey db upgrade` (or `survey demo` "
             "for demo data) first."
         )
+    from werkzeug.serving import run_simple
+
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    # app.run() refuses to run inside a Flask CLI command; the server it wraps does not.
+    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 
 
 # --- survey translations ----------------------------------------------------------------------

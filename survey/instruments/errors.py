@@ -48,7 +48,7 @@ MESSAGES: dict[str, str] = {
 class InstrumentError(Exception):
     """A refused instrument file: names the file, the item (when there is one) and the problem."""
 
-    def __init__(self, code: str, path: Path | str, item: str | None = None, **params: object):
+    def __init__(self, code: str, path: Path | str, item: str | None = None, /, **params: object):
         self.code = code
         self.path = str(path)
         self.item = item

@@ -124,7 +124,7 @@ class _File:
         self.path = path
         self.display = display
 
-    def fail(self, code: str, item: str | None = None, **params: object) -> InstrumentError:
+    def fail(self, code: str, item: str | None = None, /, **params: object) -> InstrumentError:
         return InstrumentError(code, self.display, item, **params)
 
     def mapping(self, value: object, what: str, item: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,142 @@
+"""The `survey` console script as a user runs it: real processes, real files."""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from survey.config import PROJECT_ROOT
+
+SURVEY = shutil.which("survey")
+pytestmark = pytest.mark.skipif(SURVEY is None, reason="install the package: pip install -e .")
+
+
+def run(args: list[str], env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SURVEY, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SURVEY_")}
+    return {**clean, "SURVEY_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def test_db_upgrade_current_downgrade(env: dict[str, str]) -> None:
+    assert "base (empty)" in run(["db", "current"], env).stdout
+    upgraded = run(["db", "upgrade"], env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "up to date" in run(["db", "current"], env).stdout
+    down = run(["db", "downgrade", "base"], env)
+    assert down.returncode == 0, down.stderr
+    assert "Database at revision base" in down.stdout
+    assert run(["db", "upgrade"], env).returncode == 0
+
+
+def test_demo_then_refuse_then_reset(env: dict[str, str]) -> None:
+    first = run(["demo", "--today", "2026-11-23"], env)
+    assert first.returncode == 0, first.stderr
+    assert "150 citizens" in first.stdout
+    # It prints every demo account with its password.
+    for username in (
+        "admin",
+        "leder.nord",
+        "leder.syd",
+        "anne",
+        "mads",
+        "sofie",
+        "jonas",
+        "maria",
+        "peter",
+    ):
+        assert f"{username} " in first.stdout
+        assert f"demo-{username}-2026" in first.stdout
+    again = run(["demo"], env)
+    assert again.returncode == 1
+    assert "--reset" in again.stderr
+    assert "Traceback" not in again.stderr
+    reset = run(["demo", "--reset", "--today", "2026-11-23"], env)
+    assert reset.returncode == 0, reset.stderr
+    assert reset.stdout.splitlines()[0] == first.stdout.splitlines()[0]
+
+
+def test_wrong_database_url_is_named_without_a_traceback(env: dict[str, str]) -> None:
+    env["SURVEY_DATABASE_URL"] = "mysql://nobody@localhost/survey"
+    result = run(["db", "current"], env)
+    assert result.returncode != 0
+    assert "SURVEY_DATABASE_URL names the database 'mysql'" in result.stderr
+    assert "Traceback" not in result.stderr
+    env["SURVEY_DATABASE_URL"] = "postgresql://nobody:secret@127.0.0.1:1/survey"
+    result = run(["db", "upgrade"], env)
+    assert result.returncode != 0
+    assert "cannot connect to the database in SURVEY_DATABASE_URL" in result.stderr
+    assert "secret" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_instrument_stops_start_up_with_its_error(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "instruments"
+    shutil.copytree(PROJECT_ROOT / "instruments", broken)
+    staff = broken / "staff" / "1.yaml"
+    staff.write_text(
+        staff.read_text(encoding="utf-8").replace(
+            "item: staff.employment,", "item: staff.employmnt,", 1
+        ),
+        encoding="utf-8",
+    )
+    env["SURVEY_INSTRUMENTS_DIR"] = str(broken)
+    for command in (["db", "current"], ["serve"], ["demo"]):
+        result = run(command, env)
+        assert result.returncode != 0
+        assert "instruments/staff/1.yaml" in result.stderr
+        assert "staff.employmnt" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(env: dict[str, str]) -> None:
+    result = run(["serve"], env)
+    assert result.returncode == 1
+    assert "survey db upgrade" in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_then_serve_gives_a_running_app(env: dict[str, str]) -> None:
+    assert run(["demo", "--today", "2026-11-23"], env).returncode == 0
+    port = free_port()
+    server = subprocess.Popen(
+        [SURVEY, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                    body = page.read().decode()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert 'lang="da"' in body
+        assert "Indskrevne borgere" in body
+        assert ">150<" in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as page:
+            assert b'"status":"ok"' in page.read().replace(b" ", b"")
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
