@@ -1,0 +1,79 @@
+"""Every UI message is in the catalog and translated to Danish; compiled catalogs are current."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from survey.config import PROJECT_ROOT
+
+TRANSLATIONS = PROJECT_ROOT / "translations"
+
+
+def extract(tmp_path: Path) -> set[str]:
+    out = tmp_path / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "--no-location",
+            "-o",
+            str(out),
+            ".",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with out.open("rb") as handle:
+        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+
+
+def catalog(locale: str):
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def test_catalog_template_is_up_to_date(tmp_path: Path) -> None:
+    in_code = extract(tmp_path)
+    with (TRANSLATIONS / "messages.pot").open("rb") as handle:
+        in_template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    assert in_code - in_template == set(), "run: survey translations update"
+    assert in_template - in_code == set(), "run: survey translations update"
+
+
+def test_every_message_has_a_danish_translation(tmp_path: Path) -> None:
+    danish = catalog("da")
+    missing = [m.id for m in danish if m.id and (not m.string or m.fuzzy)]
+    assert missing == [], f"translate these in translations/da/LC_MESSAGES/messages.po: {missing}"
+    translated = {m.id if isinstance(m.id, str) else m.id[0] for m in danish if m.id}
+    assert extract(tmp_path) <= translated, "run: survey translations update, then translate"
+
+
+def test_placeholders_survive_translation() -> None:
+    for message in catalog("da"):
+        if message.id and isinstance(message.id, str):
+            assert sorted(_placeholders(message.id)) == sorted(_placeholders(message.string)), (
+                message.id
+            )
+
+
+def _placeholders(text: str) -> list[str]:
+    return re.findall(r"%\(\w+\)s", text)
+
+
+def test_compiled_catalogs_match_their_sources() -> None:
+    for locale in ("da", "en"):
+        source = {m.id: m.string for m in catalog(locale) if m.id and m.string}
+        with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as handle:
+            compiled = {m.id: m.string for m in read_mo(handle) if m.id}
+        assert compiled == source, f"run: survey translations compile ({locale})"
