@@ -6,6 +6,7 @@ from pathlib import Path
 
 MESSAGES: dict[str, str] = {
     "E_YAML": "is not valid YAML: {detail}",
+    "E_ENCODING": "is not UTF-8 text ({detail}); save it as UTF-8",
     "E_NOT_MAPPING": "must be a mapping of keys to values",
     "E_MISSING_FIELD": "missing required field '{field}'",
     "E_UNKNOWN_FIELD": "unknown field '{field}' (allowed: {allowed})",

@@ -379,6 +379,8 @@ def parse_file(path: Path, display: str) -> _Parsed:
     f = _File(path, display)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise f.fail("E_ENCODING", detail=f"byte {exc.start}") from None
     except yaml.YAMLError as exc:
         raise f.fail("E_YAML", detail=str(exc).replace("\n", " ")) from None
     if not isinstance(raw, dict):
