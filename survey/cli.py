@@ -249,12 +249,14 @@ def demo(reset: bool, seed: int, today) -> None:  # type: ignore[no-untyped-def]
     """Load the demo: 2 teams, 6 consultants, 150 citizens with up to 6 measurement points."""
     from survey.demo import DemoRefused, build_demo
 
+    if reset:  # the audit log is append-only, so start from an empty schema instead
+        _run(lambda: migrate.downgrade(current_app, "base"))
     _run(lambda: migrate.upgrade(current_app))
     registry = current_app.extensions[INSTRUMENTS]
     try:
         with session_scope() as session:
             summary = build_demo(
-                session, registry, seed=seed, reset=reset, today=today.date() if today else None
+                session, registry, seed=seed, today=today.date() if today else None
             )
     except DemoRefused as exc:
         _fail(f"Refused: {exc}.")

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from statistics import NormalDist
 
-from sqlalchemy import delete, func, insert, select
-from sqlmodel import Session, SQLModel
+from sqlalchemy import func, insert, select
+from sqlmodel import Session
 
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
 from survey.instruments import values as answer_values
@@ -167,12 +167,6 @@ def database_has_data(session: Session) -> bool:
     )
 
 
-def clear(session: Session) -> None:
-    """Delete every row of every table, children first."""
-    for table in reversed(SQLModel.metadata.sorted_tables):
-        session.execute(delete(table))
-
-
 def demo_password(username: str) -> str:
     return f"demo-{username}-2026"
 
@@ -279,18 +273,14 @@ def build_demo(
     *,
     seed: int = 2026,
     today: date | None = None,
-    reset: bool = False,
     hash_passwords: bool = True,
 ) -> DemoSummary:
-    """Fill the database with the demo; refuses a database with data unless `reset`."""
+    """Fill an empty database with the demo; refuses one that holds data."""
     if database_has_data(session):
-        if not reset:
-            raise DemoRefused(
-                "the database already holds data; run `survey demo --reset` to delete "
-                "everything in it and load the demo"
-            )
-        clear(session)
-        session.flush()
+        raise DemoRefused(
+            "the database already holds data; run `survey demo --reset` to delete "
+            "everything in it and load the demo"
+        )
     today = today or date.today()
     gen = _Generator(registry, seed, today)
     rng = gen.rng

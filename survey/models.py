@@ -4,7 +4,7 @@ import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import validates
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -250,3 +250,74 @@ class Answer(SQLModel, table=True):
     value: str = Field(sa_column=Column(Text, nullable=False))
 
     response: "Response" = Relationship(back_populates="answers")
+
+
+class CitizenEventKind(StrEnum):
+    ENROLLED = "enrolled"
+    TRANSFERRED = "transferred"
+    ENDED = "ended"
+    REOPENED = "reopened"
+
+
+class CitizenEvent(SQLModel, table=True):
+    """A citizen's course history: enrolment, transfers between consultants, ends, reopenings."""
+
+    __tablename__ = "citizen_event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CitizenEventKind), name="kind_known"),
+        Index("ix_citizen_event_citizen", "citizen_id", "occurred_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    citizen_id: int = Field(foreign_key="citizen.id")
+    kind: CitizenEventKind = Field(sa_column=Column(String(20), nullable=False))
+    occurred_on: date
+    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    consultant_id: int | None = Field(default=None, foreign_key="user_account.id")
+    previous_consultant_id: int | None = Field(default=None, foreign_key="user_account.id")
+    status: str | None = Field(default=None, sa_column=Column(String(20)))
+    reason: str | None = Field(default=None, sa_column=Column(String(30)))
+
+
+class UserSession(SQLModel, table=True):
+    """A login on the server side: logout or a password change revokes it, so a copied cookie
+    stops working. Only a digest of the token is stored."""
+
+    __tablename__ = "user_session"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only (database triggers refuse UPDATE and DELETE): who did what, when, to whom.
+
+    `details` holds identifiers and field names only, never an answer value.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_at", "at"),
+        Index("ix_audit_event_citizen", "citizen_id", "at"),
+        Index("ix_audit_event_user", "user_id", "at"),
+        Index("ix_audit_event_action", "action", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id")
+    username: str | None = Field(default=None, sa_column=Column(String(64)))
+    action: str = Field(sa_column=Column(String(40), nullable=False))
+    citizen_id: int | None = Field(default=None, foreign_key="citizen.id")
+    response_id: int | None = Field(default=None, foreign_key="response.id")
+    target: str | None = Field(default=None, sa_column=Column(String(200)))
+    ip: str | None = Field(default=None, sa_column=Column(String(45)))
+    details: dict | None = Field(default=None, sa_column=Column(JSON))

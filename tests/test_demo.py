@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from survey import migrate
 from survey.db import get_engine
 from survey.demo import DemoRefused, add_months, build_demo
 from survey.instruments import scoring
@@ -155,7 +156,9 @@ def test_demo_refuses_a_database_with_data_unless_reset(demo_app) -> None:
     with pytest.raises(DemoRefused, match="--reset"):
         load(demo_app)
     assert fingerprint(demo_app) == before
-    load(demo_app, reset=True)
+    migrate.downgrade(demo_app, "base")
+    migrate.upgrade(demo_app)
+    load(demo_app)
     assert fingerprint(demo_app) == before  # same seed, same demo
 
 
