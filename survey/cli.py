@@ -123,7 +123,7 @@ def _run(action):  # type: ignore[no-untyped-def]
 # --- survey instruments ----------------------------------------------------------------------
 
 
-@cli.group()
+@cli.group(cls=click.Group)  # plain click: these commands must run even when the app cannot start
 def instruments() -> None:
     """Inspect, check and publish the instrument files in instruments/."""
 
@@ -302,7 +302,7 @@ def serve(host: str, port: int, debug: bool) -> None:
 BABEL = [sys.executable, "-m", "babel.messages.frontend"]
 
 
-@cli.group()
+@cli.group(cls=click.Group)
 def translations() -> None:
     """Keep the UI translations (translations/) in step with the code."""
 

@@ -21,6 +21,7 @@ from survey.instruments.registry import InstrumentRegistry
 from survey.instruments.schema import (
     CHOICE_TYPES,
     LANGUAGES,
+    TEXT_MAX_LENGTH,
     AnswerOption,
     Band,
     Condition,
@@ -107,6 +108,21 @@ class _Parsed:
     parts: list[Section | _Include]
     scores: tuple[ScoreRule, ...]
     digest: str
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def digest_of(raw: Mapping[str, Any]) -> str:
@@ -300,7 +316,7 @@ def _parse_item(
         groups=groups,
         max_length=f.integer(data["max_length"], "max_length", code, minimum=1)
         if "max_length" in data
-        else (2000 if type_ is ItemType.TEXT else None),
+        else (TEXT_MAX_LENGTH if type_ is ItemType.TEXT else None),
         baseline=f.flag(data.get("baseline", False), "baseline", code),
         show_when=show_when,
         required=f.flag(data.get("required", False), "required", code),
@@ -378,7 +394,7 @@ def parse_file(path: Path, display: str) -> _Parsed:
     """Step 1: one file on its own — structure, texts, items, answer codes, ranges, scores."""
     f = _File(path, display)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506
     except UnicodeDecodeError as exc:
         raise f.fail("E_ENCODING", detail=f"byte {exc.start}") from None
     except yaml.YAMLError as exc:
@@ -686,7 +702,8 @@ def load_registry(directory: Path | str, *, check_lock: bool = True) -> Instrume
 def _describe(sig: tuple[object, ...]) -> str:
     type_, codes, low, high = sig
     if codes:
-        return f"{type_} with codes {list(codes)}"
+        shown = [f"{code} ({special})" if special else code for code, special in codes]
+        return f"{type_} with codes {shown}"
     if low is not None:
         return f"{type_} {low}–{high}"
     return str(type_)

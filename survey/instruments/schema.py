@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 
 LANGUAGES = ("da", "en")
+TEXT_MAX_LENGTH = 2000
 
 
 class Kind(StrEnum):
@@ -110,9 +111,15 @@ class Item:
     def codes(self) -> tuple[int, ...]:
         return tuple(o.code for o in self.answers)
 
+    @property
+    def text_limit(self) -> int:
+        return self.max_length or TEXT_MAX_LENGTH
+
     def meaning(self) -> tuple[object, ...]:
-        """What must stay the same wherever this item code appears: type, answer codes, range."""
-        return (self.type.value, tuple(sorted(self.codes)), self.min, self.max)
+        """What must stay the same wherever this item code appears: type, answer codes (and
+        which of them are "Ved ikke"-like), range."""
+        codes = tuple(sorted((o.code, o.special.value if o.special else "") for o in self.answers))
+        return (self.type.value, codes, self.min, self.max)
 
     def asked_at(self, point: int) -> bool:
         return point == 1 or not self.baseline

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
 from survey.instruments.schema import AnswerValue, Item, ItemType
 
@@ -31,10 +31,10 @@ def check(item: Item, value: AnswerValue) -> AnswerValue:
                 f"{item.code}: {value!r} is not a whole number from {item.min} to {item.max}"
             )
     elif item.type is ItemType.DATE:
-        if not isinstance(value, date):
+        if not isinstance(value, date) or isinstance(value, datetime):
             raise AnswerValueError(f"{item.code}: {value!r} is not a date")
-    elif not isinstance(value, str) or not value.strip() or len(value) > (item.max_length or 0):
-        raise AnswerValueError(f"{item.code}: expected a text of 1 to {item.max_length} characters")
+    elif not isinstance(value, str) or not value.strip() or len(value) > item.text_limit:
+        raise AnswerValueError(f"{item.code}: expected a text of 1 to {item.text_limit} characters")
     return value
 
 
