@@ -31,6 +31,7 @@ from survey.models import (
     User,
 )
 from survey.passwords import hash_password
+from survey.schedule import add_months
 
 CITIZENS = 150
 MONTHS = 18
@@ -146,18 +147,6 @@ class DemoSummary:
     drafts: int = 0
     answers: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's last day (31 Jan + 1 → 28/29 Feb)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in range(day.day, 27, -1):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    return date(year, month, min(day.day, 28))
 
 
 def database_has_data(session: Session) -> bool:

@@ -184,7 +184,9 @@ def build_schedule(
         raise ValueError(f"max_points must be at least 1, not {max_points}")
     for ended_on, reopened_on in inactive:
         if reopened_on is not None and reopened_on < ended_on:
-            raise ValueError(f"a course cannot be reopened ({reopened_on}) before it ended ({ended_on})")
+            raise ValueError(
+                f"a course cannot be reopened ({reopened_on}) before it ended ({ended_on})"
+            )
     for point, _form_id in done:
         if point < 1:
             raise ValueError(f"measurement points are numbered from 1, not {point}")

@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from survey import migrate
 from survey.db import get_engine
-from survey.demo import DemoRefused, add_months, build_demo
+from survey.demo import DemoRefused, build_demo
+from survey.schedule import add_months
 from survey.instruments import scoring
 from survey.models import Answer, Citizen, Response, ResponseStatus, Role, Team, User
 
@@ -160,20 +161,6 @@ def test_demo_refuses_a_database_with_data_unless_reset(demo_app) -> None:
     migrate.upgrade(demo_app)
     load(demo_app)
     assert fingerprint(demo_app) == before  # same seed, same demo
-
-
-@pytest.mark.parametrize(
-    ("day", "months", "expected"),
-    [
-        (date(2026, 1, 31), 1, date(2026, 2, 28)),
-        (date(2024, 1, 31), 1, date(2024, 2, 29)),
-        (date(2026, 11, 30), 3, date(2027, 2, 28)),
-        (date(2026, 5, 15), -18, date(2024, 11, 15)),
-        (date(2026, 8, 31), 3, date(2026, 11, 30)),
-    ],
-)
-def test_add_months_clamps_to_the_month_end(day: date, months: int, expected: date) -> None:
-    assert add_months(day, months) == expected
 
 
 @pytest.mark.postgresql
