@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "INSTRUMENTS_DIR": str(PROJECT_ROOT / "instruments"),
     "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
     "DATABASE_ECHO": False,
+    "SESSION_IDLE_MINUTES": 30,
+    "RATELIMIT_STORAGE_URI": "memory://",
 }
 
 
@@ -37,6 +39,14 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         value = environ.get(f"SURVEY_{name}")
         if value is not None and value != "":
             found[name] = value
+    if "SESSION_IDLE_MINUTES" in found:
+        try:
+            found["SESSION_IDLE_MINUTES"] = int(found["SESSION_IDLE_MINUTES"])
+        except ValueError:
+            raise ConfigError(
+                f"SURVEY_SESSION_IDLE_MINUTES must be a number of minutes, not "
+                f"{found['SESSION_IDLE_MINUTES']!r}"
+            ) from None
     if "DATABASE_ECHO" in found:
         found["DATABASE_ECHO"] = found["DATABASE_ECHO"].lower() in ("1", "true", "yes")
     return found

@@ -12,9 +12,9 @@ from sqlmodel import Session
 from survey import migrate
 from survey.db import get_engine
 from survey.demo import DemoRefused, build_demo
-from survey.schedule import add_months
 from survey.instruments import scoring
 from survey.models import Answer, Citizen, Response, ResponseStatus, Role, Team, User
+from survey.schedule import add_months
 
 TODAY = date(2026, 11, 23)
 
