@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
-from flask_wtf import CSRFProtect
+from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from survey import db, i18n
+from survey import auth, db, i18n, labels
 from survey.config import build_config
+from survey.extensions import csrf, login_manager
 from survey.instruments import load_registry
 
 INSTRUMENTS = "survey.instruments"
@@ -27,8 +28,12 @@ def create_app(
     _load_instruments(app)
     db.init_app(app)
     i18n.init_app(app)
-    CSRFProtect(app)
+    csrf.init_app(app)
+    auth.init_app(app)
+    login_manager.unauthorized_handler(_unauthorized)
     _register_blueprints(app)
+    _error_pages(app)
+    _template_globals(app)
     _secure_headers(app)
     return app
 
@@ -50,9 +55,49 @@ def _load_instruments(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from survey.admin import bp as admin_bp
+    from survey.citizens import bp as citizens_bp
+    from survey.home import bp as home_bp
     from survey.main import bp as main_bp
 
-    app.register_blueprint(main_bp)
+    for blueprint in (main_bp, home_bp, citizens_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def _unauthorized():  # type: ignore[no-untyped-def]
+    """Not logged in (or the session ran out): to the login page, then back here."""
+    if g.get("session_expired"):
+        flash(_("You were logged out after a while without activity. Please log in again."), "info")
+    else:
+        flash(_("Please log in to see this page."), "info")
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=target))
+
+
+def _template_globals(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        ROLE_LABELS=labels.ROLE_LABELS,
+        STATUS_LABELS=labels.STATUS_LABELS,
+        REASON_LABELS=labels.REASON_LABELS,
+        STATE_LABELS=labels.STATE_LABELS,
+        TIMING_LABELS=labels.TIMING_LABELS,
+        MODE_LABELS=labels.MODE_LABELS,
+        EVENT_LABELS=labels.EVENT_LABELS,
+        FORM_TITLES={f.id: f.title for f in app.extensions[INSTRUMENTS].forms()},
+    )
+
+
+def _error_pages(app: Flask) -> None:
+    """Errors in the user's language, without details an attacker could use."""
+
+    def page(status: int):  # type: ignore[no-untyped-def]
+        def handler(_error):  # type: ignore[no-untyped-def]
+            return render_template("errors/error.html", status=status), status
+
+        return handler
+
+    for status in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(status, page(status))
 
 
 def _secure_headers(app: Flask) -> None:

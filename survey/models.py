@@ -70,22 +70,28 @@ REFERENCE_PATTERN = re.compile(r"^[\w\-./ ]{1,40}$")
 
 
 class ReferenceError_(ValueError):
-    """A citizen reference that may not be stored; the message says why."""
+    """A citizen reference that may not be stored; `kind` is empty, cpr or format."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 def check_reference(reference: str) -> str:
     """A pseudonymous citizen reference, trimmed; never anything that looks like a CPR number."""
     cleaned = reference.strip() if isinstance(reference, str) else ""
     if not cleaned:
-        raise ReferenceError_("the citizen reference is empty")
+        raise ReferenceError_("empty", "the citizen reference is empty")
     if CPR_PATTERN.search(cleaned):
         raise ReferenceError_(
+            "cpr",
             "the citizen reference looks like a CPR number (DDMMYY-XXXX or ten digits); "
-            "use the pseudonymous reference the municipality assigned instead"
+            "use the pseudonymous reference the municipality assigned instead",
         )
     if not REFERENCE_PATTERN.match(cleaned):
         raise ReferenceError_(
-            "the citizen reference may have at most 40 letters, digits, spaces and - _ . /"
+            "format",
+            "the citizen reference may have at most 40 letters, digits, spaces and - _ . /",
         )
     return cleaned
 

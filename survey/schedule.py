@@ -38,11 +38,11 @@ _NOTHING_DONE: Mapping[tuple[int, str], date] = MappingProxyType({})
 class FormState(StrEnum):
     """Where one form of one measurement point stands on a given day."""
 
-    not_yet_due = "not_yet_due"
-    due = "due"
-    overdue = "overdue"
-    done = "done"
-    missed = "missed"
+    NOT_YET_DUE = "not_yet_due"
+    DUE = "due"
+    OVERDUE = "overdue"
+    DONE = "done"
+    MISSED = "missed"
 
 
 class Timing(StrEnum):
@@ -52,9 +52,9 @@ class Timing(StrEnum):
     evaluation has to know, because an answer given months off the point blurs the trend.
     """
 
-    early = "early"
-    on_time = "on_time"
-    late = "late"
+    EARLY = "early"
+    ON_TIME = "on_time"
+    LATE = "late"
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,10 @@ def _suspended(due: date, inactive: Sequence[tuple[date, date | None]]) -> bool:
 
 def _timing(administered_on: date, window_start: date, window_end: date) -> Timing:
     if administered_on < window_start:
-        return Timing.early
+        return Timing.EARLY
     if administered_on > window_end:
-        return Timing.late
-    return Timing.on_time
+        return Timing.LATE
+    return Timing.ON_TIME
 
 
 def build_schedule(
@@ -241,19 +241,19 @@ def build_schedule(
             if administered_on is not None:
                 timing = _timing(administered_on, window_start, window_end)
                 statuses.append(
-                    FormStatus(form_id, FormState.done, administered_on, timing, has_draft)
+                    FormStatus(form_id, FormState.DONE, administered_on, timing, has_draft)
                 )
                 continue
             if not scheduled:
                 continue
             if today < window_start:
-                state = FormState.not_yet_due
+                state = FormState.NOT_YET_DUE
             elif today <= window_end:
-                state = FormState.due
+                state = FormState.DUE
             elif ended_since(due_on) or next_window_opened(point):
-                state = FormState.missed
+                state = FormState.MISSED
             else:
-                state = FormState.overdue
+                state = FormState.OVERDUE
             statuses.append(FormStatus(form_id, state, has_draft=has_draft))
         schedule.append(
             PointSchedule(point, due_on, window_start, window_end, tuple(statuses), scheduled)
@@ -275,16 +275,16 @@ def counts(schedules: Iterable[list[PointSchedule]], form_id: str) -> dict[int, 
     for schedule in schedules:
         for point in schedule:
             status = point.form(form_id)
-            if status is None or status.state is FormState.not_yet_due:
+            if status is None or status.state is FormState.NOT_YET_DUE:
                 continue
             row = table.setdefault(
                 point.point,
                 {"due": 0, "done_in_window": 0, "late": 0, "missed": 0, "overdue": 0, "open": 0},
             )
             row["due"] += 1
-            if status.state is FormState.done:
-                row["done_in_window" if status.timing is Timing.on_time else "late"] += 1
-            elif status.state is FormState.due:
+            if status.state is FormState.DONE:
+                row["done_in_window" if status.timing is Timing.ON_TIME else "late"] += 1
+            elif status.state is FormState.DUE:
                 row["open"] += 1
             else:
                 row[status.state.value] += 1

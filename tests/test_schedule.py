@@ -156,7 +156,7 @@ def test_on_the_enrolment_day_point_one_is_due_and_point_two_is_next():
             date(2025, 1, 15),
             date(2024, 12, 25),
             date(2025, 2, 5),
-            (FormStatus("citizen", FormState.due), FormStatus("staff", FormState.due)),
+            (FormStatus("citizen", FormState.DUE), FormStatus("staff", FormState.DUE)),
         ),
         PointSchedule(
             2,
@@ -164,8 +164,8 @@ def test_on_the_enrolment_day_point_one_is_due_and_point_two_is_next():
             date(2025, 3, 25),
             date(2025, 5, 6),
             (
-                FormStatus("citizen", FormState.not_yet_due),
-                FormStatus("staff", FormState.not_yet_due),
+                FormStatus("citizen", FormState.NOT_YET_DUE),
+                FormStatus("staff", FormState.NOT_YET_DUE),
             ),
         ),
     ]
@@ -175,28 +175,28 @@ def test_on_the_enrolment_day_point_one_is_due_and_point_two_is_next():
     ("today", "expected"),
     [
         # the day before point 2's window opens: point 1 is overdue, not yet missed
-        (date(2025, 3, 24), {1: FormState.overdue, 2: FormState.not_yet_due}),
+        (date(2025, 3, 24), {1: FormState.OVERDUE, 2: FormState.NOT_YET_DUE}),
         # window start edge: point 2 due, and point 1 now missed
         (
             date(2025, 3, 25),
-            {1: FormState.missed, 2: FormState.due, 3: FormState.not_yet_due},
+            {1: FormState.MISSED, 2: FormState.DUE, 3: FormState.NOT_YET_DUE},
         ),
-        (date(2025, 4, 15), {1: FormState.missed, 2: FormState.due, 3: FormState.not_yet_due}),
+        (date(2025, 4, 15), {1: FormState.MISSED, 2: FormState.DUE, 3: FormState.NOT_YET_DUE}),
         # window end edge
-        (date(2025, 5, 6), {1: FormState.missed, 2: FormState.due, 3: FormState.not_yet_due}),
-        (date(2025, 5, 7), {1: FormState.missed, 2: FormState.overdue, 3: FormState.not_yet_due}),
+        (date(2025, 5, 6), {1: FormState.MISSED, 2: FormState.DUE, 3: FormState.NOT_YET_DUE}),
+        (date(2025, 5, 7), {1: FormState.MISSED, 2: FormState.OVERDUE, 3: FormState.NOT_YET_DUE}),
         (
             date(2025, 6, 23),
-            {1: FormState.missed, 2: FormState.overdue, 3: FormState.not_yet_due},
+            {1: FormState.MISSED, 2: FormState.OVERDUE, 3: FormState.NOT_YET_DUE},
         ),
         # point 3's window opens: point 2 is missed, point 4 becomes the next one
         (
             date(2025, 6, 24),
             {
-                1: FormState.missed,
-                2: FormState.missed,
-                3: FormState.due,
-                4: FormState.not_yet_due,
+                1: FormState.MISSED,
+                2: FormState.MISSED,
+                3: FormState.DUE,
+                4: FormState.NOT_YET_DUE,
             },
         ),
     ],
@@ -215,12 +215,12 @@ def test_citizen_and_staff_forms_are_tracked_separately():
     )
     first, second = point_of(schedule, 1), point_of(schedule, 2)
     assert first.form("citizen") == FormStatus(
-        "citizen", FormState.done, date(2025, 1, 20), Timing.on_time
+        "citizen", FormState.DONE, date(2025, 1, 20), Timing.ON_TIME
     )
-    assert first.form("staff") == FormStatus("staff", FormState.missed)
-    assert second.form("citizen") == FormStatus("citizen", FormState.overdue)
+    assert first.form("staff") == FormStatus("staff", FormState.MISSED)
+    assert second.form("citizen") == FormStatus("citizen", FormState.OVERDUE)
     assert second.form("staff") == FormStatus(
-        "staff", FormState.done, date(2025, 4, 14), Timing.on_time
+        "staff", FormState.DONE, date(2025, 4, 14), Timing.ON_TIME
     )
     assert first.form("relative") is None
 
@@ -236,11 +236,11 @@ def test_forms_parameter_chooses_which_forms_are_tracked():
 @pytest.mark.parametrize(
     ("administered_on", "timing"),
     [
-        (date(2025, 3, 24), Timing.early),
-        (date(2025, 3, 25), Timing.on_time),
-        (date(2025, 4, 15), Timing.on_time),
-        (date(2025, 5, 6), Timing.on_time),
-        (date(2025, 5, 7), Timing.late),
+        (date(2025, 3, 24), Timing.EARLY),
+        (date(2025, 3, 25), Timing.ON_TIME),
+        (date(2025, 4, 15), Timing.ON_TIME),
+        (date(2025, 5, 6), Timing.ON_TIME),
+        (date(2025, 5, 7), Timing.LATE),
     ],
 )
 def test_timing_of_a_done_form_against_its_window(administered_on, timing):
@@ -250,7 +250,7 @@ def test_timing_of_a_done_form_against_its_window(administered_on, timing):
         done={(2, "citizen"): administered_on},
     )
     assert point_of(schedule, 2).form("citizen") == FormStatus(
-        "citizen", FormState.done, administered_on, timing
+        "citizen", FormState.DONE, administered_on, timing
     )
 
 
@@ -262,14 +262,14 @@ def test_a_point_done_early_and_late_is_done_and_marked():
     )
     second = point_of(schedule, 2)
     assert second.forms == (
-        FormStatus("citizen", FormState.done, date(2025, 3, 1), Timing.early),
-        FormStatus("staff", FormState.done, date(2025, 5, 20), Timing.late),
+        FormStatus("citizen", FormState.DONE, date(2025, 3, 1), Timing.EARLY),
+        FormStatus("staff", FormState.DONE, date(2025, 5, 20), Timing.LATE),
     )
     assert states(schedule) == {
-        1: FormState.missed,
-        2: FormState.done,
-        3: FormState.due,
-        4: FormState.not_yet_due,
+        1: FormState.MISSED,
+        2: FormState.DONE,
+        3: FormState.DUE,
+        4: FormState.NOT_YET_DUE,
     }
 
 
@@ -283,18 +283,18 @@ def test_a_point_done_long_before_its_window_is_listed_as_done_early():
     fifth = point_of(schedule, 5)
     assert fifth.due_on == date(2026, 1, 15)
     assert fifth.forms == (
-        FormStatus("citizen", FormState.done, date(2025, 8, 1), Timing.early),
-        FormStatus("staff", FormState.not_yet_due),
+        FormStatus("citizen", FormState.DONE, date(2025, 8, 1), Timing.EARLY),
+        FormStatus("staff", FormState.NOT_YET_DUE),
     )
-    assert point_of(schedule, 4).form("citizen") == FormStatus("citizen", FormState.not_yet_due)
+    assert point_of(schedule, 4).form("citizen") == FormStatus("citizen", FormState.NOT_YET_DUE)
 
 
 @pytest.mark.parametrize(
     ("today", "state"),
     [
-        (date(2025, 4, 14), FormState.not_yet_due),
-        (date(2025, 4, 15), FormState.due),
-        (date(2025, 4, 16), FormState.overdue),
+        (date(2025, 4, 14), FormState.NOT_YET_DUE),
+        (date(2025, 4, 15), FormState.DUE),
+        (date(2025, 4, 16), FormState.OVERDUE),
     ],
 )
 def test_a_zero_day_window_is_just_the_due_date(today, state):
@@ -307,9 +307,9 @@ def test_a_zero_day_window_is_just_the_due_date(today, state):
 @pytest.mark.parametrize(
     ("administered_on", "timing"),
     [
-        (date(2025, 4, 14), Timing.early),
-        (date(2025, 4, 15), Timing.on_time),
-        (date(2025, 4, 16), Timing.late),
+        (date(2025, 4, 14), Timing.EARLY),
+        (date(2025, 4, 15), Timing.ON_TIME),
+        (date(2025, 4, 16), Timing.LATE),
     ],
 )
 def test_a_zero_day_window_marks_any_other_day_off_time(administered_on, timing):
@@ -320,7 +320,7 @@ def test_a_zero_day_window_marks_any_other_day_off_time(administered_on, timing)
         done={(2, "staff"): administered_on},
     )
     assert point_of(schedule, 2).form("staff") == FormStatus(
-        "staff", FormState.done, administered_on, timing
+        "staff", FormState.DONE, administered_on, timing
     )
 
 
@@ -331,12 +331,12 @@ def test_drafts_are_flagged_on_their_form_only():
         drafts={(2, "staff"), (1, "citizen")},
     )
     assert point_of(schedule, 2).forms == (
-        FormStatus("citizen", FormState.due),
-        FormStatus("staff", FormState.due, has_draft=True),
+        FormStatus("citizen", FormState.DUE),
+        FormStatus("staff", FormState.DUE, has_draft=True),
     )
     assert point_of(schedule, 1).forms == (
-        FormStatus("citizen", FormState.missed, has_draft=True),
-        FormStatus("staff", FormState.missed),
+        FormStatus("citizen", FormState.MISSED, has_draft=True),
+        FormStatus("staff", FormState.MISSED),
     )
 
 
@@ -354,7 +354,7 @@ def test_max_points_bounds_the_schedule():
         (4, date(2020, 10, 15)),
     ]
     # point 5 is not listed, but its window has opened, so point 4 is closed
-    assert states(schedule) == dict.fromkeys((1, 2, 3, 4), FormState.missed)
+    assert states(schedule) == dict.fromkeys((1, 2, 3, 4), FormState.MISSED)
 
 
 # --- ended and reopened courses -------------------------------------------------------------
@@ -369,19 +369,19 @@ def test_an_ended_course_stops_new_points_and_misses_the_undone_one():
     )
     # point 3 (15 Jul) fell after the end and nothing comes next
     assert [point.point for point in schedule] == [1, 2]
-    assert states(schedule, "citizen") == {1: FormState.done, 2: FormState.missed}
-    assert states(schedule, "staff") == {1: FormState.done, 2: FormState.missed}
+    assert states(schedule, "citizen") == {1: FormState.DONE, 2: FormState.MISSED}
+    assert states(schedule, "staff") == {1: FormState.DONE, 2: FormState.MISSED}
 
 
 @pytest.mark.parametrize(
     ("inactive", "expected"),
     [
-        ([], FormState.overdue),
-        ([(date(2025, 5, 20), None)], FormState.missed),
+        ([], FormState.OVERDUE),
+        ([(date(2025, 5, 20), None)], FormState.MISSED),
         # ended and reopened again before today: what was outstanding at the end stays missed
-        ([(date(2025, 5, 20), date(2025, 5, 25))], FormState.missed),
+        ([(date(2025, 5, 20), date(2025, 5, 25))], FormState.MISSED),
         # ended on the due date itself: the point was still expected, and is now missed
-        ([(date(2025, 4, 15), None)], FormState.missed),
+        ([(date(2025, 4, 15), None)], FormState.MISSED),
     ],
 )
 def test_ending_the_course_after_a_due_date_closes_that_point(inactive, expected):
@@ -394,12 +394,12 @@ def test_a_course_ended_the_day_before_a_due_date_does_not_expect_that_point():
         enrolled_on=ENROLLED, today=date(2025, 6, 1), inactive=[(date(2025, 4, 14), None)]
     )
     assert [point.point for point in schedule] == [1]
-    assert states(schedule) == {1: FormState.missed}
+    assert states(schedule) == {1: FormState.MISSED}
 
 
 @pytest.mark.parametrize(
     ("today", "expected"),
-    [(date(2025, 5, 1), FormState.due), (date(2025, 5, 7), FormState.missed)],
+    [(date(2025, 5, 1), FormState.DUE), (date(2025, 5, 7), FormState.MISSED)],
 )
 def test_a_course_ended_inside_a_window_keeps_the_window_open(today, expected):
     schedule = build_schedule(
@@ -424,10 +424,10 @@ def test_an_ended_and_reopened_course_skips_points_due_while_ended_and_resumes()
         (5, date(2026, 1, 15)),
     ]
     assert states(schedule) == {
-        1: FormState.done,
-        2: FormState.missed,
-        4: FormState.due,
-        5: FormState.not_yet_due,
+        1: FormState.DONE,
+        2: FormState.MISSED,
+        4: FormState.DUE,
+        5: FormState.NOT_YET_DUE,
     }
 
 
@@ -438,7 +438,7 @@ def test_a_point_due_on_the_reopening_day_is_skipped():
         inactive=[(date(2025, 5, 1), date(2025, 10, 15))],
     )
     assert [point.point for point in schedule] == [1, 2, 5]
-    assert point_of(schedule, 5).form("staff") == FormStatus("staff", FormState.not_yet_due)
+    assert point_of(schedule, 5).form("staff") == FormStatus("staff", FormState.NOT_YET_DUE)
 
 
 def test_while_ended_with_a_planned_reopening_the_next_point_is_the_first_after_it():
@@ -449,9 +449,9 @@ def test_while_ended_with_a_planned_reopening_the_next_point_is_the_first_after_
     )
     assert [point.point for point in schedule] == [1, 2, 4]
     assert states(schedule) == {
-        1: FormState.missed,
-        2: FormState.missed,
-        4: FormState.not_yet_due,
+        1: FormState.MISSED,
+        2: FormState.MISSED,
+        4: FormState.NOT_YET_DUE,
     }
 
 
@@ -466,7 +466,7 @@ def test_a_form_done_while_the_course_was_ended_is_listed_alone():
     third = point_of(schedule, 3)
     assert third.scheduled is False
     assert third.forms == (
-        FormStatus("citizen", FormState.done, date(2025, 7, 10), Timing.on_time),
+        FormStatus("citizen", FormState.DONE, date(2025, 7, 10), Timing.ON_TIME),
     )
     assert third.form("staff") is None
     assert all(point.scheduled for point in schedule if point.point != 3)
@@ -485,7 +485,7 @@ def test_a_form_done_after_an_open_ended_end_is_listed_alone():
         (3, False),
     ]
     assert point_of(schedule, 3).forms == (
-        FormStatus("staff", FormState.done, date(2025, 8, 20), Timing.late),
+        FormStatus("staff", FormState.DONE, date(2025, 8, 20), Timing.LATE),
     )
 
 
@@ -496,14 +496,14 @@ def test_a_done_point_stays_done_after_the_interval_changes():
         enrolled_on=ENROLLED, today=date(2025, 5, 1), done=done, interval_months=6
     )
     assert point_of(before, 2).form("citizen") == FormStatus(
-        "citizen", FormState.done, date(2025, 4, 15), Timing.on_time
+        "citizen", FormState.DONE, date(2025, 4, 15), Timing.ON_TIME
     )
     # with six months point 2 is due 15 Jul (window from 24 Jun), so the same answer was early
     second = point_of(after, 2)
     assert second.due_on == date(2025, 7, 15)
     assert second.forms == (
-        FormStatus("citizen", FormState.done, date(2025, 4, 15), Timing.early),
-        FormStatus("staff", FormState.not_yet_due),
+        FormStatus("citizen", FormState.DONE, date(2025, 4, 15), Timing.EARLY),
+        FormStatus("staff", FormState.NOT_YET_DUE),
     )
     assert [point.point for point in after] == [1, 2]
 

@@ -14,8 +14,8 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_login import login_required
 
-from survey.db import get_session
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.main import services
@@ -27,19 +27,15 @@ def _registry() -> InstrumentRegistry:
     return current_app.extensions["survey.instruments"]
 
 
-@bp.get("/")
-def index() -> ResponseReturnValue:
-    """The front page: what the system is, and how much data it holds (counts only)."""
-    return render_template("main/index.html", overview=services.overview(get_session()))
-
-
 @bp.get("/instruments")
+@login_required
 def instruments() -> ResponseReturnValue:
     """Every instrument and form version, with its status."""
     return render_template("main/instruments.html", registry=_registry())
 
 
 @bp.get("/instruments/<instrument_id>/<int:version>")
+@login_required
 def instrument(instrument_id: str, version: int) -> ResponseReturnValue:
     """One version's full content, includes expanded, in the user's language."""
     try:

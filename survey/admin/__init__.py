@@ -1,0 +1,5 @@
+"""Administration of users, teams and the audit trail."""
+
+from survey.admin.views import bp
+
+__all__ = ["bp"]

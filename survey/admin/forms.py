@@ -1,0 +1,60 @@
+"""Forms for users, teams and the audit filter."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from survey.labels import ROLE_LABELS
+
+
+class CheckboxListField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def role_choices() -> list[tuple[str, str]]:
+    return [(code, str(label)) for code, label in ROLE_LABELS.items()]
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        _l("User name"),
+        validators=[InputRequired(), Length(max=64)],
+        description=_l("Letters, digits and . _ -"),
+        render_kw={"autocomplete": "off", "autocapitalize": "none"},
+    )
+    full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+    teams = CheckboxListField(_l("Teams"), coerce=int)
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+    teams = CheckboxListField(_l("Teams"), coerce=int)
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
+    measurement_interval_months = IntegerField(
+        _l("Months between measurements"),
+        default=3,
+        validators=[InputRequired(), NumberRange(min=1, max=12)],
+    )
+    window_days = IntegerField(
+        _l("Window (days before and after the due date)"),
+        default=21,
+        validators=[InputRequired(), NumberRange(min=0, max=60)],
+    )
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter
+
+    username = StringField(_l("User name"), validators=[Optional(), Length(max=64)])
+    action = SelectField(_l("Action"), validators=[Optional()])
+    citizen = StringField(_l("Citizen reference"), validators=[Optional(), Length(max=40)])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])

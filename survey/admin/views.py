@@ -1,0 +1,241 @@
+"""Administration: users, teams and the audit trail. Admins never see answers."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from survey import audit
+from survey.access import roles_required
+from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm, role_choices
+from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
+from survey.auth import services as accounts
+from survey.db import get_session
+from survey.models import Role, Team, TeamMembership, User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ADMIN = Role.ADMIN
+
+
+def _teams() -> list[Team]:
+    return list(get_session().execute(select(Team).order_by(Team.name)).scalars())
+
+
+def _user_or_404(user_id: int) -> User:
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users")
+@roles_required(ADMIN)
+def users() -> ResponseReturnValue:
+    """Every account, with role, teams and whether it is active."""
+    db = get_session()
+    people = list(db.execute(select(User).order_by(User.username)).scalars())
+    teams = {t.id: t.name for t in _teams()}
+    memberships: dict[int, list[str]] = {}
+    for user_id, team_id in db.execute(select(TeamMembership.user_id, TeamMembership.team_id)):
+        memberships.setdefault(user_id, []).append(teams[team_id])
+    return render_template("admin/users.html", people=people, memberships=memberships)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def create_user() -> ResponseReturnValue:
+    """Create an account; its first password is shown once."""
+    form = UserForm()
+    form.role.choices = role_choices()
+    form.teams.choices = [(t.id, t.name) for t in _teams()]
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user, password = accounts.create_user(
+                db,
+                username=form.username.data,
+                full_name=form.full_name.data,
+                role=Role(form.role.data),
+                team_ids=form.teams.data or [],
+            )
+        except accounts.AccountError as exc:
+            db.rollback()
+            form.username.errors.append(_account_message(str(exc)))
+        else:
+            db.commit()
+            return _show_password_once(user, password)
+    return render_template("admin/user_form.html", form=form, user=None), (
+        422 if form.errors else 200
+    )
+
+
+def _account_message(code: str) -> str:
+    return {
+        "taken": _("This user name is taken."),
+        "username": _("Use 1 to 64 letters, digits and . _ -"),
+        "team": _("Choose existing teams."),
+    }.get(code, code)
+
+
+def _show_password_once(user: User, password: str) -> ResponseReturnValue:
+    response = Response(render_template("admin/password_once.html", user=user, password=password))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def edit_user(user_id: int) -> ResponseReturnValue:
+    """Change a user's name, role and teams."""
+    db = get_session()
+    user = _user_or_404(user_id)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    form.role.choices = role_choices()
+    form.teams.choices = [(t.id, t.name) for t in _teams()]
+    if request.method == "GET":
+        form.teams.data = list(
+            db.execute(
+                select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
+            ).scalars()
+        )
+    if form.validate_on_submit():
+        if user.id == current_user.id and form.role.data != Role.ADMIN:
+            form.role.errors.append(_("You cannot take away your own administrator role."))
+        else:
+            user.full_name, user.role = form.full_name.data.strip(), Role(form.role.data)
+            accounts.set_teams(db, user, form.teams.data or [])
+            audit.record(
+                "user.update",
+                target=f"user:{user.username}",
+                details={"role": user.role, "teams": sorted(form.teams.data or [])},
+            )
+            db.commit()
+            flash(_("%(name)s is updated.", name=user.full_name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+@roles_required(ADMIN)
+def reset_password(user_id: int) -> ResponseReturnValue:
+    """Give a user a new password (shown once); their logins end."""
+    db = get_session()
+    user = _user_or_404(user_id)
+    password = accounts.reset_password(db, user)
+    db.commit()
+    return _show_password_once(user, password)
+
+
+@bp.post("/users/<int:user_id>/active")
+@roles_required(ADMIN)
+def set_active(user_id: int) -> ResponseReturnValue:
+    """Disable or enable an account; a disabled user cannot log in, their work keeps their name."""
+    db = get_session()
+    user = _user_or_404(user_id)
+    active = request.form.get("active") == "1"
+    if user.id == current_user.id and not active:
+        flash(_("You cannot disable your own account."), "error")
+    else:
+        accounts.set_active(db, user, active)
+        db.commit()
+        flash(
+            _("%(name)s is enabled.", name=user.full_name)
+            if active
+            else _("%(name)s is disabled.", name=user.full_name),
+            "success",
+        )
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/teams")
+@roles_required(ADMIN)
+def teams() -> ResponseReturnValue:
+    """Teams and their measurement rhythm."""
+    return render_template("admin/teams.html", teams=_teams())
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def team(team_id: int | None = None) -> ResponseReturnValue:
+    """Create a team or change its name, interval and window."""
+    db = get_session()
+    existing = db.get(Team, team_id) if team_id else None
+    if team_id and existing is None:
+        abort(404)
+    form = TeamForm(obj=existing)
+    if form.validate_on_submit():
+        target = existing or Team(name=form.name.data)
+        form.populate_obj(target)
+        target.name = target.name.strip()
+        db.add(target)
+        try:
+            db.flush()
+        except IntegrityError:
+            db.rollback()
+            form.name.errors.append(_("A team with this name exists."))
+        else:
+            audit.record(
+                "team.update" if existing else "team.create",
+                target=f"team:{target.id}",
+                details={
+                    "interval": target.measurement_interval_months,
+                    "window": target.window_days,
+                },
+            )
+            db.commit()
+            flash(_("The team %(name)s is saved.", name=target.name), "success")
+            return redirect(url_for("admin.teams"))
+    return render_template("admin/team_form.html", form=form, team=existing), (
+        422 if form.errors else 200
+    )
+
+
+def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", _("All actions"))] + [(a, a) for a in ACTIONS]
+    form.validate()
+    chosen = AuditFilter(
+        username=form.username.data or None,
+        action=form.action.data or None,
+        citizen_reference=form.citizen.data or None,
+        date_from=form.date_from.data if not form.date_from.errors else None,
+        date_to=form.date_to.data if not form.date_to.errors else None,
+    )
+    return form, chosen
+
+
+@bp.get("/audit")
+@roles_required(ADMIN)
+def audit_log() -> ResponseReturnValue:
+    """The audit trail, newest first, filtered by user, action, citizen and dates."""
+    form, chosen = _audit_filter()
+    db = get_session()
+    rows = query(db, chosen)
+    audit.record(
+        "audit.view", details={"filter": {k: str(v) for k, v in vars(chosen).items() if v}}
+    )
+    db.commit()
+    return render_template("admin/audit.html", form=form, rows=rows)
+
+
+@bp.get("/audit.csv")
+@roles_required(ADMIN)
+def audit_export() -> ResponseReturnValue:
+    """The filtered audit trail as CSV; the export itself is audited."""
+    _form, chosen = _audit_filter()
+    db = get_session()
+    rows = query(db, chosen, limit=None)
+    audit.record("audit.export", details={"rows": len(rows)})
+    db.commit()
+    return Response(
+        to_csv(rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit.csv"},
+    )

@@ -1,0 +1,37 @@
+"""Login and password forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        _l("User name"),
+        validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "username", "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=200)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat = PasswordField(
+        _l("Repeat the new password"),
+        validators=[InputRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )

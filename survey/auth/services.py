@@ -1,0 +1,199 @@
+"""Logging in and out, server-side sessions, and the user account changes admins make."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from survey import audit
+from survey.auth.passwords import generate_password, password_problems
+from survey.auth.principal import Principal
+from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
+from survey.passwords import hash_password, needs_rehash, verify_password
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checking a password for unknown user names too keeps the timing from telling who exists."""
+    return hash_password(secrets.token_hex(16))
+
+
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class AccountError(ValueError):
+    """A refused account change; the message is for the user."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with this name and password, or None; every attempt is audited."""
+    user = session.execute(
+        select(User).where(User.username == username.strip().lower())
+    ).scalar_one_or_none()
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        audit.record(
+            "login.failure", username=None, details={"reason": "unknown_user"}, session=session
+        )
+        return None
+    if not verify_password(user.password_hash, password):
+        audit.record("login.failure", user=user, details={"reason": "password"}, session=session)
+        return None
+    if not user.is_active:
+        audit.record("login.failure", user=user, details={"reason": "disabled"}, session=session)
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record("login.success", user=user, session=session)
+    return user
+
+
+def open_session(session: Session, user: User) -> str:
+    """A new server-side session; the returned token goes in the cookie, its digest in the db."""
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(id=_digest(token), user_id=user.id))
+    return token
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(
+        update(UserSession).where(UserSession.id == _digest(token)).values(revoked_at=utcnow())
+    )
+
+
+def revoke_all_sessions(session: Session, user: User, keep: str | None = None) -> None:
+    """End every login of a user (password change, reset, disable), except `keep` if given."""
+    statement = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    if keep:
+        statement = statement.where(UserSession.id != _digest(keep))
+    session.execute(statement.values(revoked_at=utcnow()))
+
+
+@dataclass(frozen=True)
+class Loaded:
+    principal: Principal | None
+    expired: bool = False
+
+
+def load_principal(session: Session, token: str, idle: timedelta) -> Loaded:
+    """The user behind a cookie's token, if that session is still open and not idle too long."""
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == _digest(token))
+    ).first()
+    if row is None:
+        return Loaded(None)
+    user_session, user = row
+    now = utcnow()
+    if user_session.revoked_at is not None or not user.is_active:
+        return Loaded(None)
+    if now - user_session.last_seen_at > idle:
+        user_session.revoked_at = now
+        audit.record("session.expired", user=user, session=session)
+        session.commit()
+        return Loaded(None, expired=True)
+    if now - user_session.last_seen_at > TOUCH_EVERY:
+        user_session.last_seen_at = now
+        session.commit()
+    team_ids = frozenset(
+        session.execute(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id))
+        .scalars()
+        .all()
+    )
+    return Loaded(Principal(user=user, token=token, team_ids=team_ids))
+
+
+def change_password(session: Session, user: User, current: str, new: str, keep_token: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError("current")
+    problems = password_problems(new, user_inputs=(user.username, *user.full_name.split()))
+    if problems:
+        raise AccountError(" ".join(problems))
+    user.password_hash = hash_password(new)
+    revoke_all_sessions(session, user, keep=keep_token)
+    audit.record("password.change", user=user, target=f"user:{user.username}", session=session)
+
+
+def normalise_username(username: str) -> str:
+    cleaned = username.strip().lower()
+    if not cleaned or len(cleaned) > 64 or not all(c.isalnum() or c in "._-" for c in cleaned):
+        raise AccountError("username")
+    return cleaned
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    full_name: str,
+    role: Role,
+    team_ids: Iterable[int],
+    password: str | None = None,
+) -> tuple[User, str]:
+    """A new account; returns it with its first password (generated unless given)."""
+    username = normalise_username(username)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise AccountError("taken")
+    if password is None:
+        password = generate_password()
+    else:
+        problems = password_problems(password, user_inputs=(username, *full_name.split()))
+        if problems:
+            raise AccountError(" ".join(problems))
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    set_teams(session, user, team_ids)
+    audit.record(
+        "user.create",
+        target=f"user:{username}",
+        details={"role": role.value, "teams": sorted(team_ids)},
+        session=session,
+    )
+    return user, password
+
+
+def set_teams(session: Session, user: User, team_ids: Iterable[int]) -> None:
+    wanted = set(team_ids)
+    known = set(session.execute(select(Team.id).where(Team.id.in_(wanted))).scalars())
+    if known != wanted:
+        raise AccountError("team")
+    session.execute(delete(TeamMembership).where(TeamMembership.user_id == user.id))
+    for team_id in sorted(wanted):
+        session.add(TeamMembership(user_id=user.id, team_id=team_id))
+
+
+def reset_password(session: Session, user: User) -> str:
+    password = generate_password()
+    user.password_hash = hash_password(password)
+    revoke_all_sessions(session, user)
+    audit.record("user.reset_password", target=f"user:{user.username}", session=session)
+    return password
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    user.is_active = active
+    if not active:
+        revoke_all_sessions(session, user)
+    audit.record(
+        "user.enable" if active else "user.disable", target=f"user:{user.username}", session=session
+    )

@@ -1,0 +1,341 @@
+"""Citizens: enrolment, transfers, course ends, and their measurement schedules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from survey import audit
+from survey.access import can_enrol_in, can_view_citizen, citizen_scope
+from survey.auth.principal import Principal
+from survey.models import (
+    STATUS_REASONS,
+    Citizen,
+    CitizenEvent,
+    CitizenEventKind,
+    CourseStatus,
+    ReferenceError_,
+    Response,
+    ResponseStatus,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+    check_reference,
+)
+from survey.schedule import PointSchedule, build_schedule
+
+
+class CitizenError(ValueError):
+    """A refused change: `field` names the form field, the message says what is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotVisible(LookupError):
+    """No such citizen, or not one this user may see (both answer the same, 404 or 403)."""
+
+    def __init__(self, exists: bool):
+        self.exists = exists
+
+
+def get_visible(db: Session, principal: Principal, citizen_id: int) -> Citizen:
+    citizen = db.get(Citizen, citizen_id)
+    if citizen is None:
+        raise NotVisible(exists=False)
+    if not can_view_citizen(principal, citizen):
+        raise NotVisible(exists=True)
+    return citizen
+
+
+def visible_citizens(
+    db: Session, principal: Principal, *, search: str | None = None, status: str | None = None
+) -> list[Citizen]:
+    statement = select(Citizen).where(citizen_scope(principal)).order_by(Citizen.reference)
+    if search:
+        statement = statement.where(Citizen.reference.ilike(f"%{search.strip()}%"))
+    if status in {s.value for s in CourseStatus}:
+        statement = statement.where(Citizen.status == status)
+    return list(db.execute(statement).scalars())
+
+
+def people(db: Session, user_ids: Iterable[int | None]) -> dict[int, User]:
+    ids = {i for i in user_ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.execute(select(User).where(User.id.in_(ids))).scalars()}
+
+
+def consultants_of(db: Session, team_id: int, *, active_only: bool = True) -> list[User]:
+    statement = (
+        select(User)
+        .join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.team_id == team_id, User.role == Role.CONSULTANT)
+        .order_by(User.full_name)
+    )
+    if active_only:
+        statement = statement.where(User.is_active.is_(True))
+    return list(db.execute(statement).scalars())
+
+
+def teams_for(db: Session, principal: Principal) -> list[Team]:
+    if not principal.team_ids:
+        return []
+    return list(
+        db.execute(
+            select(Team).where(Team.id.in_(principal.team_ids)).order_by(Team.name)
+        ).scalars()
+    )
+
+
+def _check_consultant(db: Session, consultant_id: int | None, team_id: int) -> User:
+    user = db.get(User, consultant_id) if consultant_id else None
+    if user is None or user.role != Role.CONSULTANT:
+        raise CitizenError("consultant", _("Choose a resource consultant."))
+    if not user.is_active:
+        raise CitizenError(
+            "consultant", _("%(name)s is disabled and cannot take citizens.", name=user.full_name)
+        )
+    if user.id not in {c.id for c in consultants_of(db, team_id)}:
+        raise CitizenError("consultant", _("%(name)s is not in this team.", name=user.full_name))
+    return user
+
+
+def _reference_message(kind: str) -> str:
+    if kind == "cpr":
+        return _(
+            "This looks like a CPR number (DDMMYY-XXXX or ten digits). CPR numbers are never "
+            "stored: use the pseudonymous reference the municipality assigned."
+        )
+    if kind == "empty":
+        return _("Enter the citizen's reference.")
+    return _("Use at most 40 letters, digits, spaces and the signs - _ . /")
+
+
+def enrol(
+    db: Session,
+    principal: Principal,
+    *,
+    reference: str,
+    enrolled_on: date,
+    team_id: int,
+    consultant_id: int | None,
+    today: date,
+) -> Citizen:
+    try:
+        reference = check_reference(reference)
+    except ReferenceError_ as exc:
+        raise CitizenError("reference", _reference_message(exc.kind)) from None
+    if db.execute(select(Citizen.id).where(Citizen.reference == reference)).first():
+        raise CitizenError("reference", _("A citizen with this reference is already enrolled."))
+    if not can_enrol_in(principal, team_id):
+        raise CitizenError("team", _("You can only enrol citizens in your own teams."))
+    if enrolled_on > today:
+        raise CitizenError("enrolled_on", _("The enrolment date cannot be in the future."))
+    consultant = _check_consultant(db, consultant_id, team_id)
+    citizen = Citizen(
+        reference=reference, enrolled_on=enrolled_on, team_id=team_id, consultant_id=consultant.id
+    )
+    db.add(citizen)
+    db.flush()
+    db.add(
+        CitizenEvent(
+            citizen_id=citizen.id,
+            kind=CitizenEventKind.ENROLLED,
+            occurred_on=enrolled_on,
+            recorded_by_id=principal.id,
+            consultant_id=consultant.id,
+        )
+    )
+    audit.record("citizen.enrol", citizen_id=citizen.id, session=db)
+    return citizen
+
+
+def transfer(
+    db: Session,
+    principal: Principal,
+    citizen: Citizen,
+    *,
+    consultant_id: int | None,
+    on: date,
+    today: date,
+) -> None:
+    if consultant_id == citizen.consultant_id:
+        raise CitizenError("consultant", _("The citizen already has this consultant."))
+    if on > today or on < citizen.enrolled_on:
+        raise CitizenError("on", _("The date must be between enrolment and today."))
+    consultant = _check_consultant(db, consultant_id, citizen.team_id)
+    db.add(
+        CitizenEvent(
+            citizen_id=citizen.id,
+            kind=CitizenEventKind.TRANSFERRED,
+            occurred_on=on,
+            recorded_by_id=principal.id,
+            consultant_id=consultant.id,
+            previous_consultant_id=citizen.consultant_id,
+        )
+    )
+    audit.record(
+        "citizen.transfer",
+        citizen_id=citizen.id,
+        session=db,
+        details={"from": citizen.consultant_id, "to": consultant.id},
+    )
+    citizen.consultant_id = consultant.id
+
+
+def end_course(
+    db: Session,
+    principal: Principal,
+    citizen: Citizen,
+    *,
+    status: str,
+    reason: str,
+    ended_on: date,
+    today: date,
+) -> None:
+    if citizen.status != CourseStatus.ACTIVE:
+        raise CitizenError("status", _("The course has already ended."))
+    if status not in (CourseStatus.ENDED_PLANNED, CourseStatus.ENDED_UNPLANNED):
+        raise CitizenError("status", _("Choose planned or unplanned."))
+    if reason not in STATUS_REASONS[CourseStatus(status)]:
+        raise CitizenError("reason", _("This reason does not fit the chosen kind of end."))
+    if ended_on < citizen.enrolled_on:
+        raise CitizenError(
+            "ended_on",
+            _(
+                "The end date is before the enrolment date (%(day)s).",
+                day=citizen.enrolled_on.isoformat(),
+            ),
+        )
+    if ended_on > today:
+        raise CitizenError("ended_on", _("The end date cannot be in the future."))
+    citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus(status), reason, ended_on
+    db.add(
+        CitizenEvent(
+            citizen_id=citizen.id,
+            kind=CitizenEventKind.ENDED,
+            occurred_on=ended_on,
+            recorded_by_id=principal.id,
+            status=status,
+            reason=reason,
+        )
+    )
+    audit.record(
+        "citizen.end",
+        citizen_id=citizen.id,
+        session=db,
+        details={"status": status, "reason": reason},
+    )
+
+
+def reopen(db: Session, principal: Principal, citizen: Citizen, *, on: date, today: date) -> None:
+    if citizen.status == CourseStatus.ACTIVE:
+        raise CitizenError("on", _("The course is not ended."))
+    if (citizen.ended_on and on < citizen.ended_on) or on > today:
+        raise CitizenError("on", _("The date must be between the end of the course and today."))
+    citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus.ACTIVE, None, None
+    db.add(
+        CitizenEvent(
+            citizen_id=citizen.id,
+            kind=CitizenEventKind.REOPENED,
+            occurred_on=on,
+            recorded_by_id=principal.id,
+        )
+    )
+    audit.record("citizen.reopen", citizen_id=citizen.id, session=db)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: CitizenEvent
+    recorded_by: str | None
+    consultant: str | None
+    previous_consultant: str | None
+
+
+def history(db: Session, citizen: Citizen) -> list[HistoryEntry]:
+    by, new, old = aliased(User), aliased(User), aliased(User)
+    rows = db.execute(
+        select(CitizenEvent, by.full_name, new.full_name, old.full_name)
+        .outerjoin(by, by.id == CitizenEvent.recorded_by_id)
+        .outerjoin(new, new.id == CitizenEvent.consultant_id)
+        .outerjoin(old, old.id == CitizenEvent.previous_consultant_id)
+        .where(CitizenEvent.citizen_id == citizen.id)
+        .order_by(CitizenEvent.occurred_on, CitizenEvent.id)
+    ).all()
+    return [HistoryEntry(*row) for row in rows]
+
+
+def inactive_periods(events: Iterable[CitizenEvent]) -> list[tuple[date, date | None]]:
+    """The stretches a course was ended: (ended_on, reopened_on or None)."""
+    periods: list[tuple[date, date | None]] = []
+    for event in sorted(events, key=lambda e: (e.occurred_on, e.id or 0)):
+        if event.kind == CitizenEventKind.ENDED:
+            periods.append((event.occurred_on, None))
+        elif event.kind == CitizenEventKind.REOPENED and periods and periods[-1][1] is None:
+            periods[-1] = (periods[-1][0], event.occurred_on)
+    return periods
+
+
+def schedules(
+    db: Session, citizens: Sequence[Citizen], *, today: date, forms: Sequence[str]
+) -> dict[int, list[PointSchedule]]:
+    """Every citizen's measurement schedule, from three queries whatever the number of citizens."""
+    ids = [c.id for c in citizens]
+    if not ids:
+        return {}
+    teams = {t.id: t for t in db.execute(select(Team)).scalars()}
+    done: dict[int, dict[tuple[int, str], date]] = defaultdict(dict)
+    drafts: dict[int, set[tuple[int, str]]] = defaultdict(set)
+    for citizen_id, point, form_id, status, administered_on in db.execute(
+        select(
+            Response.citizen_id,
+            Response.point,
+            Response.form_id,
+            Response.status,
+            Response.administered_on,
+        ).where(Response.citizen_id.in_(ids))
+    ):
+        if status == ResponseStatus.SUBMITTED:
+            done[citizen_id][(point, form_id)] = administered_on
+        else:
+            drafts[citizen_id].add((point, form_id))
+    events: dict[int, list[CitizenEvent]] = defaultdict(list)
+    for event in db.execute(
+        select(CitizenEvent).where(
+            CitizenEvent.citizen_id.in_(ids),
+            or_(
+                CitizenEvent.kind == CitizenEventKind.ENDED,
+                CitizenEvent.kind == CitizenEventKind.REOPENED,
+            ),
+        )
+    ).scalars():
+        events[event.citizen_id].append(event)
+    result = {}
+    for citizen in citizens:
+        team = teams[citizen.team_id]
+        periods = inactive_periods(events[citizen.id])
+        if citizen.status != CourseStatus.ACTIVE and (not periods or periods[-1][1] is not None):
+            periods.append((citizen.ended_on or today, None))  # ended without an event (imports)
+        result[citizen.id] = build_schedule(
+            enrolled_on=citizen.enrolled_on,
+            today=today,
+            interval_months=team.measurement_interval_months,
+            window_days=team.window_days,
+            inactive=periods,
+            done=done[citizen.id],
+            drafts=drafts[citizen.id],
+            forms=forms,
+        )
+    return result

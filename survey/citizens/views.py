@@ -1,0 +1,209 @@
+"""Caseload, enrolment, the citizen's page, transfers, ending and reopening a course."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey import audit, clock
+from survey.access import STAFF_ROLES, can_manage_citizen, roles_required
+from survey.citizens import services
+from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
+from survey.db import get_session
+from survey.models import Citizen, CourseStatus, Team, User
+
+bp = Blueprint("citizens", __name__, url_prefix="/citizens")
+
+
+def _form_ids() -> list[str]:
+    registry = current_app.extensions["survey.instruments"]
+    return sorted({f.id for f in registry.forms()}, key=lambda i: (i != "citizen", i))
+
+
+def _citizen_or_404(citizen_id: int) -> Citizen:
+    try:
+        return services.get_visible(get_session(), current_user, citizen_id)
+    except services.NotVisible:
+        abort(404)
+
+
+@bp.get("")
+@roles_required(*STAFF_ROLES)
+def index() -> ResponseReturnValue:
+    """The citizens this user follows (consultant) or whose team they lead (project leader)."""
+    db = get_session()
+    search, status = request.args.get("q", ""), request.args.get("status", "")
+    citizens = services.visible_citizens(db, current_user, search=search, status=status)
+    people = services.people(db, {c.consultant_id for c in citizens})
+    plans = services.schedules(db, citizens, today=clock.today(), forms=_form_ids())
+    return render_template(
+        "citizens/index.html",
+        citizens=citizens,
+        people=people,
+        plans=plans,
+        search=search,
+        status=status,
+        forms=_form_ids(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def enrol() -> ResponseReturnValue:
+    """Enrol a citizen under a pseudonymous reference."""
+    db = get_session()
+    form = EnrolForm()
+    teams = services.teams_for(db, current_user)
+    form.team.choices = [(t.id, t.name) for t in teams]
+    form.consultant.choices = {
+        t.name: [(u.id, u.full_name) for u in services.consultants_of(db, t.id)] for t in teams
+    }
+    if request.method == "GET":
+        form.enrolled_on.data = clock.today()
+        if current_user.role == "consultant":
+            form.consultant.data = current_user.id
+    if form.validate_on_submit():
+        try:
+            citizen = services.enrol(
+                db,
+                current_user,
+                reference=form.reference.data,
+                enrolled_on=form.enrolled_on.data,
+                team_id=form.team.data,
+                consultant_id=form.consultant.data,
+                today=clock.today(),
+            )
+        except services.CitizenError as exc:
+            db.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            db.commit()
+            flash(_("%(reference)s is enrolled.", reference=citizen.reference), "success")
+            return redirect(url_for("citizens.view", citizen_id=citizen.id))
+    return render_template("citizens/enrol.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/<int:citizen_id>")
+@roles_required(*STAFF_ROLES)
+def view(citizen_id: int) -> ResponseReturnValue:
+    """A citizen's page: details, measurement schedule and course history. Audited."""
+    db = get_session()
+    citizen = _citizen_or_404(citizen_id)
+    audit.record("citizen.view", citizen_id=citizen.id)
+    db.commit()
+    plan = services.schedules(db, [citizen], today=clock.today(), forms=_form_ids())[citizen.id]
+    consultant = db.get(User, citizen.consultant_id) if citizen.consultant_id else None
+    reopen_form = ReopenForm(on=clock.today())
+    return render_template(
+        "citizens/view.html",
+        citizen=citizen,
+        plan=plan,
+        consultant=consultant,
+        history=services.history(db, citizen),
+        team=citizen_team(citizen),
+        can_manage=can_manage_citizen(current_user, citizen),
+        reopen_form=reopen_form,
+        forms=_form_ids(),
+    )
+
+
+def citizen_team(citizen: Citizen) -> Team | None:
+    return get_session().get(Team, citizen.team_id)
+
+
+@bp.route("/<int:citizen_id>/transfer", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def transfer(citizen_id: int) -> ResponseReturnValue:
+    """Hand the citizen over to another consultant in the team; the history keeps both."""
+    db = get_session()
+    citizen = _citizen_or_404(citizen_id)
+    form = TransferForm()
+    form.consultant.choices = [
+        (u.id, u.full_name)
+        for u in services.consultants_of(db, citizen.team_id)
+        if u.id != citizen.consultant_id
+    ]
+    if request.method == "GET":
+        form.on.data = clock.today()
+    if form.validate_on_submit():
+        try:
+            services.transfer(
+                db,
+                current_user,
+                citizen,
+                consultant_id=form.consultant.data,
+                on=form.on.data,
+                today=clock.today(),
+            )
+        except services.CitizenError as exc:
+            db.rollback()
+            getattr(form, exc.field).errors.append(exc.message)
+        else:
+            db.commit()
+            flash(_("The citizen is transferred."), "success")
+            if not can_manage_citizen(current_user, citizen):
+                return redirect(url_for("citizens.index"))
+            return redirect(url_for("citizens.view", citizen_id=citizen.id))
+    status = 422 if form.errors else 200
+    return render_template("citizens/transfer.html", form=form, citizen=citizen), status
+
+
+@bp.route("/<int:citizen_id>/end", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def end(citizen_id: int) -> ResponseReturnValue:
+    """End the course, planned or unplanned, with a reason and a date. Monitoring stops."""
+    db = get_session()
+    citizen = _citizen_or_404(citizen_id)
+    if citizen.status != CourseStatus.ACTIVE:
+        flash(_("The course has already ended."), "info")
+        return redirect(url_for("citizens.view", citizen_id=citizen.id))
+    form = EndForm()
+    form.reason.choices = reason_choices()
+    if request.method == "GET":
+        form.ended_on.data = clock.today()
+    if form.validate_on_submit():
+        status, _sep, reason = form.reason.data.partition(":")
+        try:
+            services.end_course(
+                db,
+                current_user,
+                citizen,
+                status=status,
+                reason=reason,
+                ended_on=form.ended_on.data,
+                today=clock.today(),
+            )
+        except services.CitizenError as exc:
+            db.rollback()
+            field = {"status": "reason"}.get(exc.field, exc.field)
+            getattr(form, field).errors.append(exc.message)
+        else:
+            db.commit()
+            flash(_("The course is ended."), "success")
+            return redirect(url_for("citizens.view", citizen_id=citizen.id))
+    return render_template("citizens/end.html", form=form, citizen=citizen), (
+        422 if form.errors else 200
+    )
+
+
+@bp.post("/<int:citizen_id>/reopen")
+@roles_required(*STAFF_ROLES)
+def reopen(citizen_id: int) -> ResponseReturnValue:
+    """Reopen an ended course; the schedule resumes from the reopening."""
+    db = get_session()
+    citizen = _citizen_or_404(citizen_id)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            services.reopen(db, current_user, citizen, on=form.on.data, today=clock.today())
+        except services.CitizenError as exc:
+            db.rollback()
+            flash(exc.message, "error")
+        else:
+            db.commit()
+            flash(_("The course is reopened."), "success")
+    else:
+        flash(_("Give the date the course was reopened."), "error")
+    return redirect(url_for("citizens.view", citizen_id=citizen.id))

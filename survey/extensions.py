@@ -1,0 +1,11 @@
+"""Flask extensions, created once and bound to the app in create_app."""
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_wtf import CSRFProtect
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+# In-memory by default; several app servers share SURVEY_RATELIMIT_STORAGE_URI (e.g. Redis).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

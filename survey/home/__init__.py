@@ -1,0 +1,5 @@
+"""The start page of each role."""
+
+from survey.home.views import bp
+
+__all__ = ["bp"]

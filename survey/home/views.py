@@ -1,0 +1,43 @@
+"""Each role's start page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from survey import clock
+from survey.db import get_session
+from survey.home import services
+from survey.main import services as main_services
+from survey.models import Role
+
+bp = Blueprint("home", __name__)
+
+
+def form_titles() -> dict[str, object]:
+    registry = current_app.extensions["survey.instruments"]
+    return {f.id: f.title for f in registry.forms()}
+
+
+def form_ids() -> list[str]:
+    return sorted(form_titles(), key=lambda i: (i != "citizen", i))
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    """Who is due, whose form is half done (consultant); are the teams keeping the rhythm
+    (project leader); accounts and the audit trail (admin)."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    db = get_session()
+    today = clock.today()
+    if current_user.role is Role.CONSULTANT:
+        home = services.consultant_home(db, current_user, today=today, forms=form_ids())
+        return render_template("home/consultant.html", home=home, today=today, titles=form_titles())
+    if current_user.role is Role.PROJECT_LEADER:
+        teams = services.leader_overview(db, current_user, today=today, forms=form_ids())
+        return render_template(
+            "home/leader.html", teams=teams, today=today, forms=form_ids(), titles=form_titles()
+        )
+    return render_template("home/admin.html", overview=main_services.overview(db))
