@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
+from alembic import command
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
+from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from survey import migrate
 from survey.app import INSTRUMENTS, create_app
-from survey.config import DEFAULTS, ConfigError, from_environment
+from survey.auth.services import AccountError, create_user, reset_password, set_active
+from survey.config import DEFAULTS, PROJECT_ROOT, ConfigError, from_environment
 from survey.db import session_scope
+from survey.demo import DemoRefused, build_demo
 from survey.instruments import (
     InstrumentError,
     InstrumentErrors,
@@ -24,6 +30,7 @@ from survey.instruments import (
     publish,
 )
 from survey.instruments.schema import InstrumentVersion
+from survey.models import Role, Team, User
 
 
 def _create_app() -> Flask:
@@ -103,8 +110,6 @@ def db_current() -> None:
 @with_appcontext
 def db_revision(message: str, autogenerate: bool) -> None:
     """Write a new migration in migrations/versions (review it before committing)."""
-    from alembic import command
-
     command.revision(
         migrate.alembic_config(current_app),
         message=message,
@@ -237,6 +242,83 @@ def instruments_publish(instrument_id: str, version: int) -> None:
     )
 
 
+# --- survey users ------------------------------------------------------------------------------
+
+
+@cli.group()
+def users() -> None:
+    """Create, disable and reset user accounts (every change is audited)."""
+
+
+def _user(session, username: str):  # type: ignore[no-untyped-def]
+    user = session.execute(
+        select(User).where(User.username == username.lower())
+    ).scalar_one_or_none()
+    if user is None:
+        _fail(f"There is no user {username!r}.", code=2)
+    return user
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--name", "full_name", required=True, help="The person's full name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--team", "teams", multiple=True, help="A team name; give it once per team.")
+@with_appcontext
+def users_create(username: str, full_name: str, role: str, teams: tuple[str, ...]) -> None:
+    """Create an account and print its first password (shown once)."""
+    with session_scope() as session:
+        known = {t.name: t.id for t in session.execute(select(Team)).scalars()}
+        missing = [t for t in teams if t not in known]
+        if missing:
+            _fail(
+                f"Unknown team {missing[0]!r}; known teams: {', '.join(sorted(known)) or 'none'}.",
+                code=2,
+            )
+        try:
+            user, password = create_user(
+                session,
+                username=username,
+                full_name=full_name,
+                role=Role(role),
+                team_ids=[known[t] for t in teams],
+            )
+        except AccountError as exc:
+            _fail(f"Refused: {exc} ({username!r}).", code=2)
+            return
+    click.echo(f"Created {user.username} ({role}). First password, shown once: {password}")
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username: str) -> None:
+    """Disable an account: it cannot log in and its sessions end; its past work keeps its name."""
+    with session_scope() as session:
+        set_active(session, _user(session, username), False)
+    click.echo(f"Disabled {username}.")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    with session_scope() as session:
+        set_active(session, _user(session, username), True)
+    click.echo(f"Enabled {username}.")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@with_appcontext
+def users_reset_password(username: str) -> None:
+    """Give an account a new random password (printed once); its sessions end."""
+    with session_scope() as session:
+        password = reset_password(session, _user(session, username))
+    click.echo(f"New password for {username}, shown once: {password}")
+
+
 # --- survey demo and serve -----------------------------------------------------------------
 
 
@@ -247,8 +329,6 @@ def instruments_publish(instrument_id: str, version: int) -> None:
 @with_appcontext
 def demo(reset: bool, seed: int, today) -> None:  # type: ignore[no-untyped-def]
     """Load the demo: 2 teams, 6 consultants, 150 citizens with up to 6 measurement points."""
-    from survey.demo import DemoRefused, build_demo
-
     if reset:  # the audit log is append-only, so start from an empty schema instead
         _run(lambda: migrate.downgrade(current_app, "base"))
     _run(lambda: migrate.upgrade(current_app))
@@ -290,8 +370,6 @@ def serve(host: str, port: int, debug: bool) -> None:
             "The database schema is not up to date: run `survey db upgrade` (or `survey demo` "
             "for demo data) first."
         )
-    from werkzeug.serving import run_simple
-
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     # app.run() refuses to run inside a Flask CLI command; the server it wraps does not.
     run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
@@ -308,10 +386,6 @@ def translations() -> None:
 
 
 def _babel(*args: str) -> None:
-    import subprocess
-
-    from survey.config import PROJECT_ROOT
-
     result = subprocess.run([*BABEL, *args], cwd=PROJECT_ROOT, check=False)  # noqa: S603
     if result.returncode:
         _fail(f"pybabel {args[0]} failed", result.returncode)

@@ -21,6 +21,8 @@ from survey.models import (
     STATUS_REASONS,
     Answer,
     Citizen,
+    CitizenEvent,
+    CitizenEventKind,
     CourseStatus,
     Mode,
     Response,
@@ -325,9 +327,36 @@ def build_demo(
         end_point = _course_end(rng, citizen, person, due, today)
         session.add(citizen)
         session.flush()
+        session.add(
+            CitizenEvent(
+                citizen_id=citizen.id,
+                kind=CitizenEventKind.ENROLLED,
+                occurred_on=enrolled,
+                consultant_id=consultant.id,
+                recorded_by_id=consultant.id,
+            )
+        )
+        reached = sum(d <= today for d in due)
+        handover = rng.randint(2, reached) if reached >= 3 and rng.random() < 0.1 else None
         for point, due_on in enumerate(due, start=1):
             if due_on > today or (end_point is not None and point > end_point):
                 break
+            if point == handover:  # a consultant leaves or caseloads are evened out
+                successor = rng.choice(
+                    [u for u, t in consultants if t == team_index and u.id != consultant.id]
+                )
+                session.add(
+                    CitizenEvent(
+                        citizen_id=citizen.id,
+                        kind=CitizenEventKind.TRANSFERRED,
+                        occurred_on=due_on - timedelta(days=rng.randint(5, 30)),
+                        consultant_id=successor.id,
+                        previous_consultant_id=consultant.id,
+                        recorded_by_id=consultant.id,
+                    )
+                )
+                consultant = successor
+                citizen.consultant_id = successor.id
             recent = (today - due_on).days < 21
             if point > 1 and recent and rng.random() < 0.5:
                 if rng.random() < 0.3:  # a citizen form started on the tablet, not finished
@@ -361,6 +390,17 @@ def build_demo(
                     summary=summary,
                     pending=pending,
                 )
+        if citizen.ended_on:
+            session.add(
+                CitizenEvent(
+                    citizen_id=citizen.id,
+                    kind=CitizenEventKind.ENDED,
+                    occurred_on=citizen.ended_on,
+                    status=citizen.status,
+                    reason=citizen.status_reason,
+                    recorded_by_id=consultant.id,
+                )
+            )
         summary.statuses[citizen.status.value] = summary.statuses.get(citizen.status.value, 0) + 1
     session.flush()
     session.execute(
@@ -448,7 +488,13 @@ def _add_response(
     pending: list[tuple[Response, list[dict]]],
 ) -> None:
     rng = gen.rng
-    administered = min(due_on + timedelta(days=rng.randint(-10, 20)), gen.today)
+    # Most forms are filled in their window; some late (a citizen who did not show up), a few
+    # early (a meeting moved forward).
+    lateness = rng.choices(
+        [rng.randint(-10, 20), rng.randint(22, 45), rng.randint(-35, -22)],
+        weights=[0.88, 0.09, 0.03],
+    )[0]
+    administered = min(due_on + timedelta(days=lateness), gen.today)
     administered = max(administered, citizen.enrolled_on)
     if form.respondent == "staff":
         mode = Mode.STAFF

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from survey import migrate
 from survey.app import create_app
 from survey.db import get_engine
+from survey.demo import build_demo
 from survey.models import Citizen, Role, Team, User
 
 REQUIRE_SYSTEM = os.environ.get("SURVEY_REQUIRE_SYSTEM_TESTS") == "1"
@@ -140,6 +141,7 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'app.db'}",
             "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
             **overrides,
         }
         app = create_app(settings, environ={}, instance_path=str(tmp_path / "instance"))
@@ -224,3 +226,44 @@ def create_citizen(session: Session, create_team) -> Callable[..., Citizen]:
         return citizen
 
     return factory
+
+
+# --- the demo, built once per session and copied for each test that needs it -----------------
+
+DEMO_TODAY = "2026-11-23"
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with the demo (real password hashes), made once; tests get copies."""
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.db"
+    app = create_app(
+        {"ENV": "testing", "SECRET_KEY": "t", "DATABASE_URL": f"sqlite:///{path}"},
+        environ={},
+        instance_path=str(folder / "instance"),
+    )
+    migrate.upgrade(app)
+    with Session(get_engine(app)) as session:
+        build_demo(
+            session, app.extensions["survey.instruments"], today=date.fromisoformat(DEMO_TODAY)
+        )
+        session.commit()
+    get_engine(app).dispose()
+    return path
+
+
+@pytest.fixture
+def demo_app(make_app, demo_database: Path, tmp_path: Path) -> Flask:
+    copy = tmp_path / "demo-copy.db"
+    shutil.copyfile(demo_database, copy)
+    return make_app(f"sqlite:///{copy}", migrated=False, FIXED_TODAY=DEMO_TODAY)
+
+
+def login(client, username: str, password: str | None = None):
+    """Log a test client in as a demo user; returns the response of the login POST."""
+    response = client.post(
+        "/login", data={"username": username, "password": password or f"demo-{username}-2026"}
+    )
+    assert response.status_code == 302, f"login as {username} failed"
+    return response
