@@ -2,16 +2,29 @@
 
 import re
 
+import pytest
+
 from survey.config import PROJECT_ROOT
+from tests.conftest import login
 
 
-def test_front_page_is_danish_by_default_with_counts_only(client) -> None:
+def test_front_page_asks_for_login_in_danish(app) -> None:
+    client = app.test_client()
     page = client.get("/")
-    assert page.status_code == 200
-    html = page.get_data(as_text=True)
+    assert page.status_code == 302
+    assert page.headers["Location"] == "/login"
+    html = client.get("/login").get_data(as_text=True)
     assert '<html lang="da">' in html
-    assert "Indskrevne borgere" in html
-    assert "Citizens enrolled" not in html
+    assert "Brugernavn" in html
+    assert "User name" not in html
+
+
+@pytest.fixture
+def client(demo_app):
+    """These pages are for logged-in users: a consultant's client."""
+    client = demo_app.test_client()
+    login(client, "anne")
+    return client
 
 
 def test_language_switch_keeps_the_page(client) -> None:
@@ -57,6 +70,15 @@ def test_unknown_instrument_is_404(client) -> None:
     assert client.get("/instruments/nope/1").status_code == 404
 
 
+def test_admin_start_page_shows_counts_only(demo_app) -> None:
+    admin = demo_app.test_client()
+    login(admin, "admin")
+    html = admin.get("/").get_data(as_text=True)
+    assert "Indskrevne borgere" in html
+    assert ">150<" in html
+    assert "NORD-" not in html  # no citizen is named
+
+
 def test_health_reports_schema_state(make_app) -> None:
     fresh = make_app(migrated=False).test_client()
     response = fresh.get("/healthz")
@@ -77,6 +99,7 @@ def test_security_headers_on_every_page(client) -> None:
 def test_post_without_csrf_token_is_refused(make_app) -> None:
     client = make_app(WTF_CSRF_ENABLED=True).test_client()
     assert client.post("/language", data={"locale": "en"}).status_code == 400
+    assert client.post("/login", data={"username": "a", "password": "b"}).status_code == 400
 
 
 def test_nothing_is_loaded_from_outside_the_server() -> None:
