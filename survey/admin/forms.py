@@ -1,10 +1,10 @@
 """Forms for users, teams and the audit filter."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from survey.forms_base import Form
 from survey.labels import ROLE_LABELS
 
 
@@ -17,7 +17,7 @@ def role_choices() -> list[tuple[str, str]]:
     return [(code, str(label)) for code, label in ROLE_LABELS.items()]
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     username = StringField(
         _l("User name"),
         validators=[InputRequired(), Length(max=64)],
@@ -29,13 +29,13 @@ class UserForm(FlaskForm):
     teams = CheckboxListField(_l("Teams"), coerce=int)
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     role = SelectField(_l("Role"), validators=[InputRequired()])
     teams = CheckboxListField(_l("Teams"), coerce=int)
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
     measurement_interval_months = IntegerField(
         _l("Months between measurements"),
@@ -49,7 +49,7 @@ class TeamForm(FlaskForm):
     )
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter
 

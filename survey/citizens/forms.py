@@ -1,17 +1,17 @@
 """Forms for enrolment, transfer, course end and reopening."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
+from survey.forms_base import Form
 from survey.labels import REASON_LABELS
 from survey.models import STATUS_REASONS, CourseStatus
 
 DATE_HINT = _l("For example 2026-03-31")
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     reference = StringField(
         _l("Citizen reference"),
         validators=[InputRequired(), Length(max=40)],
@@ -23,7 +23,7 @@ class EnrolForm(FlaskForm):
     consultant = SelectField(_l("Resource consultant"), coerce=int, validators=[InputRequired()])
 
 
-class TransferForm(FlaskForm):
+class TransferForm(Form):
     consultant = SelectField(
         _l("New resource consultant"), coerce=int, validators=[InputRequired()]
     )
@@ -45,10 +45,10 @@ def reason_choices() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-class EndForm(FlaskForm):
+class EndForm(Form):
     reason = SelectField(_l("Why did the course end?"), validators=[InputRequired()])
     ended_on = DateField(_l("End date"), validators=[InputRequired()])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     on = DateField(_l("Reopened on"), validators=[InputRequired()])

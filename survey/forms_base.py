@@ -1,0 +1,54 @@
+"""The base of every form: WTForms' own messages ("This field is required.") go through our
+catalog, since WTForms ships no Danish translation."""
+
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext, lazy_ngettext, ngettext
+from flask_wtf import FlaskForm
+
+
+class _CatalogTranslations:
+    """What WTForms asks of a translations object, answered from our own catalog."""
+
+    def gettext(self, string: str) -> str:
+        return gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return ngettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> _CatalogTranslations:
+            return _CatalogTranslations()
+
+
+# WTForms' messages that our forms can show, listed so that extraction puts them in our catalog.
+WTFORMS_MESSAGES = (
+    lazy_gettext("This field is required."),
+    lazy_gettext("Not a valid date value."),
+    lazy_gettext("Not a valid integer value."),
+    lazy_gettext("Not a valid choice."),
+    lazy_gettext("Invalid Choice: could not coerce."),
+    lazy_gettext("Invalid choice(s): one or more data inputs could not be coerced."),
+    lazy_gettext("Number must be between %(min)s and %(max)s."),
+    lazy_gettext("Number must be at least %(min)s."),
+    lazy_gettext("Number must be at most %(max)s."),
+    lazy_gettext("Field must be equal to %(other_name)s."),
+    lazy_gettext("Field must be between %(min)d and %(max)d characters long."),
+    lazy_ngettext(
+        "Field must be at least %(min)d character long.",
+        "Field must be at least %(min)d characters long.",
+        1,
+    ),
+    lazy_ngettext(
+        "Field cannot be longer than %(max)d character.",
+        "Field cannot be longer than %(max)d characters.",
+        1,
+    ),
+    lazy_ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        1,
+    ),
+)
