@@ -1,10 +1,12 @@
 """The `survey` console script as a user runs it: real processes, real files."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -124,18 +126,26 @@ def test_demo_then_serve_gives_a_running_app(env: dict[str, str]) -> None:
         text=True,
     )
     try:
-        body = ""
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as page:
+                with opener.open(f"{base}/", timeout=2) as page:
                     body = page.read().decode()
                 break
             except OSError:
                 time.sleep(0.1)
         assert 'lang="da"' in body
-        assert "Indskrevne borgere" in body
-        assert ">150<" in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as page:
+        assert "Brugernavn" in body  # the front page asks for a login
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1)
+        form = urllib.parse.urlencode(
+            {"csrf_token": token, "username": "anne", "password": "demo-anne-2026"}
+        ).encode()
+        with opener.open(f"{base}/login", data=form, timeout=5) as page:
+            home = page.read().decode()
+        assert "Goddag, Anne" in home
+        assert "Skal udfyldes denne og næste uge" in home
+        with opener.open(f"{base}/healthz", timeout=2) as page:
             assert b'"status":"ok"' in page.read().replace(b" ", b"")
     finally:
         server.terminate()
