@@ -284,7 +284,12 @@ def users_create(username: str, full_name: str, role: str, teams: tuple[str, ...
                 team_ids=[known[t] for t in teams],
             )
         except AccountError as exc:
-            _fail(f"Refused: {exc} ({username!r}).", code=2)
+            reason = {
+                "taken": "that user name is taken",
+                "username": "a user name has 1 to 64 letters, digits and . _ -",
+                "team": "unknown team",
+            }.get(str(exc), str(exc))
+            _fail(f"Refused {username!r}: {reason}.", code=2)
             return
     click.echo(f"Created {user.username} ({role}). First password, shown once: {password}")
 
