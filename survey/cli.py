@@ -383,6 +383,18 @@ def serve(host: str, port: int, debug: bool) -> None:
 # --- survey translations ----------------------------------------------------------------------
 
 BABEL = [sys.executable, "-m", "babel.messages.frontend"]
+# What marks a UI message: gettext and _ (Babel's defaults) and the lazy forms used in forms.
+EXTRACT_OPTIONS = (
+    "-F",
+    "babel.cfg",
+    "-k",
+    "_l",
+    "-k",
+    "lazy_gettext",
+    "-k",
+    "lazy_ngettext:1,2",
+    "--no-location",
+)
 
 
 @cli.group(cls=click.Group)
@@ -401,15 +413,7 @@ def translations_update() -> None:
     """Extract every UI message into messages.pot and merge it into the da and en catalogs."""
     _babel(
         "extract",
-        "-F",
-        "babel.cfg",
-        "-k",
-        "_l",
-        "-k",
-        "lazy_gettext",
-        "-k",
-        "lazy_ngettext:1,2",
-        "--no-location",
+        *EXTRACT_OPTIONS,
         "--sort-output",
         "--project",
         "survey",

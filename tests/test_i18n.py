@@ -2,12 +2,12 @@
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from survey.cli import BABEL, EXTRACT_OPTIONS
 from survey.config import PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
@@ -16,24 +16,7 @@ TRANSLATIONS = PROJECT_ROOT / "translations"
 def extract(tmp_path: Path) -> set[str]:
     out = tmp_path / "messages.pot"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            "babel.cfg",
-            "-k",
-            "_l",
-            "-k",
-            "lazy_gettext",
-            "-k",
-            "lazy_ngettext:1,2",
-            "--no-location",
-            "-o",
-            str(out),
-            ".",
-        ],
+        [*BABEL, "extract", *EXTRACT_OPTIONS, "-o", str(out), "."],
         cwd=PROJECT_ROOT,
         check=True,
         capture_output=True,

@@ -169,7 +169,7 @@ def transfer(
     consultant_id: int | None,
     on: date,
     today: date,
-) -> None:
+) -> Citizen:
     if consultant_id == citizen.consultant_id:
         raise CitizenError("consultant", _("The citizen already has this consultant."))
     if on > today or on < citizen.enrolled_on:
@@ -192,6 +192,7 @@ def transfer(
         details={"from": citizen.consultant_id, "to": consultant.id},
     )
     citizen.consultant_id = consultant.id
+    return citizen
 
 
 def end_course(
@@ -203,7 +204,7 @@ def end_course(
     reason: str,
     ended_on: date,
     today: date,
-) -> None:
+) -> Citizen:
     if citizen.status != CourseStatus.ACTIVE:
         raise CitizenError("status", _("The course has already ended."))
     if status not in (CourseStatus.ENDED_PLANNED, CourseStatus.ENDED_UNPLANNED):
@@ -237,6 +238,7 @@ def end_course(
         session=db,
         details={"status": status, "reason": reason},
     )
+    return citizen
 
 
 def reopen(db: Session, principal: Principal, citizen: Citizen, *, on: date, today: date) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -12,14 +15,31 @@ from survey.access import STAFF_ROLES, can_manage_citizen, roles_required
 from survey.citizens import services
 from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
 from survey.db import get_session
+from survey.forms_base import Form
 from survey.models import Citizen, CourseStatus, Team, User
 
 bp = Blueprint("citizens", __name__, url_prefix="/citizens")
+T = TypeVar("T")
 
 
 def _form_ids() -> list[str]:
     registry = current_app.extensions["survey.instruments"]
     return sorted({f.id for f in registry.forms()}, key=lambda i: (i != "citizen", i))
+
+
+def _attempt(
+    form: Form, change: Callable[[], T], field_for: dict[str, str] | None = None
+) -> T | None:
+    """Run a service change; commit it, or roll back and show its refusal on the form field."""
+    db = get_session()
+    try:
+        result = change()
+    except services.CitizenError as exc:
+        db.rollback()
+        getattr(form, (field_for or {}).get(exc.field, exc.field)).errors.append(exc.message)
+        return None
+    db.commit()
+    return result
 
 
 def _citizen_or_404(citizen_id: int) -> Citizen:
@@ -65,8 +85,9 @@ def enrol() -> ResponseReturnValue:
         if current_user.role == "consultant":
             form.consultant.data = current_user.id
     if form.validate_on_submit():
-        try:
-            citizen = services.enrol(
+        citizen = _attempt(
+            form,
+            lambda: services.enrol(
                 db,
                 current_user,
                 reference=form.reference.data,
@@ -74,12 +95,9 @@ def enrol() -> ResponseReturnValue:
                 team_id=form.team.data,
                 consultant_id=form.consultant.data,
                 today=clock.today(),
-            )
-        except services.CitizenError as exc:
-            db.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
-        else:
-            db.commit()
+            ),
+        )
+        if citizen is not None:
             flash(_("%(reference)s is enrolled.", reference=citizen.reference), "success")
             return redirect(url_for("citizens.view", citizen_id=citizen.id))
     return render_template("citizens/enrol.html", form=form), 422 if form.errors else 200
@@ -128,20 +146,18 @@ def transfer(citizen_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.on.data = clock.today()
     if form.validate_on_submit():
-        try:
-            services.transfer(
+        done = _attempt(
+            form,
+            lambda: services.transfer(
                 db,
                 current_user,
                 citizen,
                 consultant_id=form.consultant.data,
                 on=form.on.data,
                 today=clock.today(),
-            )
-        except services.CitizenError as exc:
-            db.rollback()
-            getattr(form, exc.field).errors.append(exc.message)
-        else:
-            db.commit()
+            ),
+        )
+        if done:
             flash(_("The citizen is transferred."), "success")
             if not can_manage_citizen(current_user, citizen):
                 return redirect(url_for("citizens.index"))
@@ -165,8 +181,9 @@ def end(citizen_id: int) -> ResponseReturnValue:
         form.ended_on.data = clock.today()
     if form.validate_on_submit():
         status, _sep, reason = form.reason.data.partition(":")
-        try:
-            services.end_course(
+        done = _attempt(
+            form,
+            lambda: services.end_course(
                 db,
                 current_user,
                 citizen,
@@ -174,13 +191,10 @@ def end(citizen_id: int) -> ResponseReturnValue:
                 reason=reason,
                 ended_on=form.ended_on.data,
                 today=clock.today(),
-            )
-        except services.CitizenError as exc:
-            db.rollback()
-            field = {"status": "reason"}.get(exc.field, exc.field)
-            getattr(form, field).errors.append(exc.message)
-        else:
-            db.commit()
+            ),
+            field_for={"status": "reason"},
+        )
+        if done:
             flash(_("The course is ended."), "success")
             return redirect(url_for("citizens.view", citizen_id=citizen.id))
     return render_template("citizens/end.html", form=form, citizen=citizen), (
