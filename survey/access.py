@@ -41,6 +41,12 @@ def can_manage_citizen(principal: Principal, citizen: Citizen) -> bool:
     return can_view_citizen(principal, citizen)
 
 
+def can_edit_answers(principal: Principal, citizen: Citizen) -> bool:
+    """Filling, submitting and amending forms: the citizen's own consultant only. Project
+    leaders read answers but never change them."""
+    return principal.role is Role.CONSULTANT and citizen.consultant_id == principal.id
+
+
 def can_enrol_in(principal: Principal, team_id: int) -> bool:
     return principal.role in (Role.CONSULTANT, Role.PROJECT_LEADER) and (
         team_id in principal.team_ids

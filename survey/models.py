@@ -135,6 +135,7 @@ class User(SQLModel, table=True):
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
     role: Role = Field(sa_column=Column(String(20), nullable=False))
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
+    kiosk_pin_hash: str | None = Field(default=None, sa_column=Column(String(255)))
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -192,7 +193,7 @@ class Response(SQLModel, table=True):
             "(status = 'submitted' AND submitted_at IS NOT NULL)",
             name="submitted_has_time",
         ),
-        # At most one submitted response per citizen, point and form.
+        # At most one submitted response per citizen, point and form ...
         Index(
             "uq_response_one_submitted",
             "citizen_id",
@@ -201,6 +202,16 @@ class Response(SQLModel, table=True):
             unique=True,
             sqlite_where=text("status = 'submitted'"),
             postgresql_where=text("status = 'submitted'"),
+        ),
+        # ... and one draft, so two devices resume the same draft instead of starting two.
+        Index(
+            "uq_response_one_draft",
+            "citizen_id",
+            "point",
+            "form_id",
+            unique=True,
+            sqlite_where=text("status = 'draft'"),
+            postgresql_where=text("status = 'draft'"),
         ),
         # Reports: forms per point, answers by point.
         Index("ix_response_form_point_status", "form_id", "point", "status"),
@@ -327,3 +338,44 @@ class AuditEvent(SQLModel, table=True):
     target: str | None = Field(default=None, sa_column=Column(String(200)))
     ip: str | None = Field(default=None, sa_column=Column(String(45)))
     details: dict | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ResponseChange(SQLModel, table=True):
+    """An amendment of a submitted response: the old and new value, who changed it and why.
+
+    The answer rows always hold the current value; this table is the response's history.
+    """
+
+    __tablename__ = "response_change"
+    __table_args__ = (Index("ix_response_change_response", "response_id", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("response.id", ondelete="CASCADE"), nullable=False)
+    )
+    item_code: str = Field(sa_column=Column(String(64), nullable=False))
+    old_value: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    new_value: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    changed_at: datetime = Field(default_factory=utcnow)
+    changed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class KioskSession(SQLModel, table=True):
+    """A tablet handed to a citizen for one citizen form: only that form, until unlocked.
+
+    Only a digest of the token is stored; the token lives in the tablet's session cookie.
+    """
+
+    __tablename__ = "kiosk_session"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    response_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("response.id", ondelete="CASCADE"), nullable=False)
+    )
+    consultant_id: int = Field(foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow)
+    locked_at: datetime | None = None
+    submitted_at: datetime | None = None
+    ended_at: datetime | None = None

@@ -48,9 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(
-    demo_database: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def live_server(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo on a copy of the session's demo database, CSRF on; yields the base URL."""
     folder = tmp_path_factory.mktemp("browser")
     copy = folder / "demo.db"
@@ -115,9 +113,7 @@ def outside_requests() -> Iterator[list[str]]:
     """URLs the pages tried to reach elsewhere than the live server (all aborted)."""
     attempts: list[str] = []
     yield attempts
-    assert not attempts, "the pages requested something outside the server:\n" + "\n".join(
-        attempts
-    )
+    assert not attempts, "the pages requested something outside the server:\n" + "\n".join(attempts)
 
 
 def _origin(url: str) -> tuple[str, str]:
@@ -186,9 +182,7 @@ _AXE = Axe()
 def assert_accessible(page: Page, max_targets: int = 3) -> None:
     """No serious or critical WCAG 2.1 A/AA violation on the page as it is now."""
     results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    blocking = [
-        v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS
-    ]
+    blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
     lines = []
     for violation in blocking:
         targets = [
@@ -201,3 +195,29 @@ def assert_accessible(page: Page, max_targets: int = 3) -> None:
             f"    at {', '.join(targets)}" + (f" and {more} more" if more > 0 else "")
         )
     assert not blocking, f"axe found on {page.url}:\n" + "\n".join(lines)
+
+
+_OVERFLOWING = """() => {
+  const found = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > doc.clientWidth) {
+    found.push(`the page scrolls sideways: ${doc.scrollWidth}px > ${doc.clientWidth}px`);
+  }
+  for (const el of document.querySelectorAll("main table, main form, main dl, main .panel")) {
+    const box = el.parentElement.getBoundingClientRect();
+    const style = getComputedStyle(el.parentElement);
+    const right = box.right - parseFloat(style.paddingRight) - parseFloat(style.borderRightWidth);
+    const overflow = el.getBoundingClientRect().right - right;
+    if (overflow > 1) {
+      const name = el.tagName.toLowerCase() + (el.className ? "." + el.className : "");
+      found.push(`${name} sticks out of its container by ${Math.round(overflow)}px`);
+    }
+  }
+  return found;
+}"""
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing on the page is wider than the tablet's screen or sticks out of its box."""
+    problems = page.evaluate(_OVERFLOWING)
+    assert not problems, f"layout on {page.url}:\n" + "\n".join(problems)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.conftest import assert_accessible, assert_fits, log_in
 
 CONSULTANT_SECTIONS = (
     "Overskredet",
@@ -37,6 +39,7 @@ def test_consultant_home_leads_to_the_measurement_row(
         expect(panel(page, heading)).to_have_count(1)
     due_links = panel(page, "Skal udfyldes denne og næste uge").locator("tbody th a")
     assert due_links.count() >= 1, "the demo gives anne something due this week or next"
+    assert_fits(page)
     screenshot(page, "consultant-home")
     assert_accessible(page)
 
@@ -48,8 +51,10 @@ def test_consultant_home_leads_to_the_measurement_row(
     expect(page).to_have_url(re.compile(rf"/citizens/\d+#{fragment}$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(reference)
     row = page.locator(f"tr#{fragment}")
+    expect(page.locator(f"tr#{fragment}:target")).to_have_count(1)
     expect(row).to_be_visible()
     expect(row).to_be_in_viewport()
+    assert_fits(page)
     screenshot(page, "consultant-citizen")
     assert_accessible(page)
 
@@ -62,14 +67,13 @@ def test_project_leader_home_shows_the_team_rhythm(page: Page, base_url: str, sc
     )
     expect(team).to_have_count(1)
     for caption in ("Borgerskema", "Medarbejderskema"):
-        table = team.locator("table.rhythm").filter(
-            has=page.locator("caption", has_text=caption)
-        )
+        table = team.locator("table.rhythm").filter(has=page.locator("caption", has_text=caption))
         expect(table).to_have_count(1)
         cells = table.locator("tbody td.num").all_inner_texts()
         assert cells, f"{caption}: no measurement rows"
         assert all(re.fullmatch(r"\d+", c.strip()) for c in cells), cells
         assert sum(int(c) for c in cells) > 0, f"{caption}: all zero on the demo"
+    assert_fits(page)
     screenshot(page, "leader-home")
     assert_accessible(page)
 
@@ -96,6 +100,7 @@ def test_admin_home_users_and_audit_trail(new_context, base_url: str, screenshot
     assert figures["Teams"] == "2"
     assert int(figures["Indskrevne borgere"].replace(".", "")) >= 150
     assert int(figures["Indsendte skemaer"].replace(".", "")) > 0
+    assert_fits(page)
     screenshot(page, "admin-home")
     assert_accessible(page)
 
@@ -103,6 +108,7 @@ def test_admin_home_users_and_audit_trail(new_context, base_url: str, screenshot
     expect(page.get_by_role("heading", level=1)).to_have_text("Brugere")
     for username in ("anne", "leder.nord", "admin"):
         expect(page.get_by_role("link", name=username, exact=True)).to_be_visible()
+    assert_fits(page)
     screenshot(page, "admin-users")
     assert_accessible(page)
 
@@ -114,8 +120,9 @@ def test_admin_home_users_and_audit_trail(new_context, base_url: str, screenshot
     rows = page.locator("table.audit tbody tr")
     expect(rows.first).to_contain_text("citizen.view")
     actions = page.locator("table.audit tbody td code").all_inner_texts()
-    assert actions and set(actions) == {"citizen.view"}, actions
+    assert set(actions) == {"citizen.view"}, actions
     expect(rows.filter(has_text="anne").filter(has_text=viewed).first).to_be_visible()
+    assert_fits(page)
     screenshot(page, "admin-audit-citizen-view")
     assert_accessible(page)
 
@@ -131,6 +138,7 @@ def test_enrol_refuses_a_cpr_number_and_keeps_the_input(
 
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
+    expect(summary).to_be_focused()  # read out first; Tab goes on to its links
     expect(summary.get_by_role("heading")).to_have_text("Ret venligst følgende")
     link = summary.get_by_role("link", name=re.compile("Det ligner et CPR-nummer"))
     expect(link).to_have_attribute("href", "#reference")
@@ -138,6 +146,7 @@ def test_enrol_refuses_a_cpr_number_and_keeps_the_input(
     expect(field).to_have_value("010190-1234")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#reference-error")).to_contain_text("Det ligner et CPR-nummer")
+    assert_fits(page)
     screenshot(page, "consultant-enrol-cpr-error")
     assert_accessible(page)
 
@@ -153,14 +162,17 @@ def test_login_page_and_a_wrong_password(page: Page, base_url: str, screenshot) 
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ind")
     expect(page.get_by_label("Brugernavn")).to_be_visible()
     expect(page.get_by_label("Adgangskode")).to_be_visible()
+    assert_fits(page)
     screenshot(page, "login")
     assert_accessible(page)
 
     log_in(page, base_url, "anne", password="not-the-password")
     expect(page.locator(".error-summary")).to_contain_text("Forkert brugernavn eller adgangskode")
+    expect(page.locator(".error-summary")).to_be_focused()
     expect(page.get_by_role("button", name="Log ud")).to_have_count(0)
     expect(page.locator("#username")).to_have_value("anne")
     expect(page.locator("#password")).to_have_value("")
+    assert_fits(page)
     screenshot(page, "login-wrong-password")
     assert_accessible(page)
 
@@ -179,8 +191,17 @@ def test_after_logout_back_shows_nothing(page: Page, base_url: str, screenshot) 
     expect(page).to_have_url(re.compile(r"/login\?next="))
     expect(page.locator("body")).not_to_contain_text(reference)
     expect(page.get_by_role("heading", level=1)).to_have_text("Log ind")
+    assert_fits(page)
     screenshot(page, "logout-back")
 
     page.goto(f"{base_url}/")
     expect(page).to_have_url(f"{base_url}/login")
     expect(page.get_by_role("button", name="Log ud")).to_have_count(0)
+
+
+def test_nothing_leaves_the_server(page: Page, outside_requests: list[str]) -> None:
+    """The guard every test relies on: a request elsewhere is aborted and recorded."""
+    with pytest.raises(PlaywrightError):
+        page.goto("http://example.invalid/tracker.js")
+    assert outside_requests == ["http://example.invalid/tracker.js"]
+    outside_requests.clear()  # seen; the fixture's end-of-test check would fail otherwise

@@ -1,0 +1,5 @@
+"""Responses: drafts, pages, submission and amendments."""
+
+from survey.responses.views import bp
+
+__all__ = ["bp"]

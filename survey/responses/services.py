@@ -1,0 +1,301 @@
+"""Responses: start a draft, save answers page by page, submit once, amend with history."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from survey import audit
+from survey.forms import visible
+from survey.instruments import InstrumentRegistry
+from survey.instruments import values as answer_values
+from survey.instruments.schema import AnswerValue, InstrumentVersion
+from survey.models import (
+    Answer,
+    Citizen,
+    CourseStatus,
+    Mode,
+    Response,
+    ResponseChange,
+    ResponseStatus,
+    User,
+    utcnow,
+)
+
+
+class ResponseError(ValueError):
+    """A refused step; `code` says which, the message is for the user."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+
+
+def definition_of(registry: InstrumentRegistry, response: Response) -> InstrumentVersion:
+    return registry.get(response.form_id, response.form_version)
+
+
+def stored_answers(
+    db: Session, response: Response, definition: InstrumentVersion
+) -> dict[str, AnswerValue]:
+    """The response's answers as Python values, by item code."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for code, value in db.execute(
+        select(Answer.item_code, Answer.value)
+        .where(Answer.response_id == response.id)
+        .order_by(Answer.item_code, Answer.position)
+    ):
+        texts[code].append(value)
+    return {
+        code: answer_values.decode(definition.item(code), stored)
+        for code, stored in texts.items()
+        if definition.has_item(code)
+    }
+
+
+def find(db: Session, citizen_id: int, point: int, form_id: str) -> Response | None:
+    """The submitted response for this citizen, point and form, else the draft, else None."""
+    rows = (
+        db.execute(
+            select(Response).where(
+                Response.citizen_id == citizen_id,
+                Response.point == point,
+                Response.form_id == form_id,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    submitted = [r for r in rows if r.status == ResponseStatus.SUBMITTED]
+    drafts = [r for r in rows if r.status == ResponseStatus.DRAFT]
+    return (submitted or drafts or [None])[0]
+
+
+def start(
+    db: Session,
+    *,
+    citizen: Citizen,
+    point: int,
+    definition: InstrumentVersion,
+    mode: Mode,
+    administered_on: date,
+    entered_by: User,
+    today: date,
+) -> Response:
+    """The draft for this citizen, point and form: the existing one, or a new one.
+
+    Starting twice (a double tap, two devices) gives the same draft, never two.
+    """
+    existing = find(db, citizen.id, point, definition.id)
+    if existing is not None:
+        return existing
+    if mode.value not in definition.modes:
+        raise ResponseError("mode")
+    if citizen.status != CourseStatus.ACTIVE:
+        raise ResponseError("ended")
+    if point < 1 or point > 40:
+        raise ResponseError("point")
+    if administered_on > today or administered_on < citizen.enrolled_on:
+        raise ResponseError("administered_on")
+    response = Response(
+        citizen_id=citizen.id,
+        point=point,
+        form_id=definition.id,
+        form_version=definition.version,
+        administered_on=administered_on,
+        mode=mode,
+        entered_by_id=entered_by.id,
+    )
+    db.add(response)
+    try:
+        db.flush()
+    except IntegrityError:  # the other tap won the race: use its draft
+        db.rollback()
+        found = find(db, citizen.id, point, definition.id)
+        assert found is not None
+        return found
+    audit.record(
+        "response.create",
+        citizen_id=citizen.id,
+        response_id=response.id,
+        session=db,
+        details={
+            "form": definition.id,
+            "version": definition.version,
+            "point": point,
+            "mode": mode.value,
+        },
+    )
+    return response
+
+
+def save_answers(
+    db: Session,
+    response: Response,
+    definition: InstrumentVersion,
+    given: Mapping[str, AnswerValue | None],
+    *,
+    actor: User | None,
+    audit_action: str | None = "response.update",
+) -> bool:
+    """Replace the answers to the items in `given` (None: unanswered), drop answers to items a
+    condition now hides, and say whether anything changed."""
+    if response.status != ResponseStatus.DRAFT:
+        raise ResponseError("submitted")
+    current = stored_answers(db, response, definition)
+    merged = {**current, **{c: v for c, v in given.items() if v is not None}}
+    for code, value in given.items():
+        if value is None:
+            merged.pop(code, None)
+    shown = visible(definition, merged, response.point)
+    final = {code: value for code, value in merged.items() if code in shown}
+    if final == current:
+        return False
+    changed = sorted(set(final) ^ set(current) | {c for c in final if final[c] != current.get(c)})
+    db.execute(
+        delete(Answer).where(Answer.response_id == response.id, Answer.item_code.in_(changed))
+    )
+    for code in changed:
+        if code in final:
+            for position, text in enumerate(
+                answer_values.encode(definition.item(code), final[code])
+            ):
+                db.add(
+                    Answer(response_id=response.id, item_code=code, position=position, value=text)
+                )
+    response.updated_at = utcnow()
+    db.add(response)
+    if audit_action:
+        # Which items changed, never what they were changed to.
+        audit.record(
+            audit_action,
+            citizen_id=response.citizen_id,
+            response_id=response.id,
+            user=actor,
+            session=db,
+            details={"items": changed},
+        )
+    return True
+
+
+def missing_required(
+    definition: InstrumentVersion, answers: Mapping[str, AnswerValue], point: int
+) -> list[str]:
+    shown = visible(definition, answers, point)
+    return [
+        item.code
+        for item in definition.items_at(point)
+        if item.required and item.code in shown and item.code not in answers
+    ]
+
+
+def submit(
+    db: Session, response: Response, definition: InstrumentVersion, *, actor: User | None
+) -> Response:
+    """Submit once. A second submit of the same draft (double tap, retry) changes nothing."""
+    if response.status == ResponseStatus.SUBMITTED:
+        return response
+    answers = stored_answers(db, response, definition)
+    missing = missing_required(definition, answers, response.point)
+    if missing:
+        raise ResponseError("required", ", ".join(missing))
+    response.status = ResponseStatus.SUBMITTED
+    response.submitted_at = utcnow()
+    db.add(response)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise ResponseError("already_submitted") from None
+    audit.record(
+        "response.submit",
+        citizen_id=response.citizen_id,
+        response_id=response.id,
+        user=actor,
+        session=db,
+    )
+    return response
+
+
+def amend(
+    db: Session,
+    response: Response,
+    definition: InstrumentVersion,
+    *,
+    item_code: str,
+    value: AnswerValue | None,
+    reason: str,
+    actor: User,
+) -> None:
+    """Correct a submitted answer; the old value, who changed it and why go to the history."""
+    if response.status != ResponseStatus.SUBMITTED:
+        raise ResponseError("draft")
+    if not reason.strip():
+        raise ResponseError("reason")
+    item = definition.item(item_code)
+    old = [
+        a.value
+        for a in db.execute(
+            select(Answer)
+            .where(Answer.response_id == response.id, Answer.item_code == item_code)
+            .order_by(Answer.position)
+        ).scalars()
+    ]
+    new = answer_values.encode(item, value) if value is not None else []
+    if old == new:
+        raise ResponseError("unchanged")
+    db.execute(
+        delete(Answer).where(Answer.response_id == response.id, Answer.item_code == item_code)
+    )
+    for position, text in enumerate(new):
+        db.add(Answer(response_id=response.id, item_code=item_code, position=position, value=text))
+    db.add(
+        ResponseChange(
+            response_id=response.id,
+            item_code=item_code,
+            old_value=old,
+            new_value=new,
+            reason=reason.strip(),
+            changed_by_id=actor.id,
+        )
+    )
+    audit.record(
+        "response.amend",
+        citizen_id=response.citizen_id,
+        response_id=response.id,
+        user=actor,
+        session=db,
+        details={"items": [item_code]},
+    )
+
+
+def history(db: Session, response: Response) -> list[tuple[ResponseChange, str | None]]:
+    return [
+        tuple(row)
+        for row in db.execute(
+            select(ResponseChange, User.full_name)
+            .outerjoin(User, User.id == ResponseChange.changed_by_id)
+            .where(ResponseChange.response_id == response.id)
+            .order_by(ResponseChange.changed_at, ResponseChange.id)
+        )
+    ]
+
+
+def draft_key(response: Response) -> str:
+    """A secret per draft, put in its pages: a page posted after the login expired can still be
+    saved (never lose an answer) by whoever legitimately had the page open."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = f"draft:{response.id}:{response.started_at.isoformat()}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def check_draft_key(response: Response, key: str | None) -> bool:
+    return bool(key) and hmac.compare_digest(draft_key(response), key or "")

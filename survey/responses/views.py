@@ -1,0 +1,360 @@
+"""Filling the forms as a consultant: start, page by page with autosave, review, submit, view,
+amend. The citizen's own tablet is in survey/kiosk and shares the page handling here."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey import audit, clock
+from survey.access import STAFF_ROLES, can_edit_answers, can_view_citizen, roles_required
+from survey.citizens.services import NotVisible, get_visible
+from survey.db import get_session
+from survey.extensions import login_manager
+from survey.forms import Page, build_form, field_name, pages, visible
+from survey.instruments import InstrumentRegistry, UnknownInstrument
+from survey.instruments.schema import InstrumentVersion
+from survey.models import Citizen, Mode, Response, ResponseStatus, User
+from survey.responses import pages as page_input
+from survey.responses import services
+from survey.responses.forms import AmendForm, StartForm
+
+bp = Blueprint("responses", __name__)
+
+
+def registry() -> InstrumentRegistry:
+    return current_app.extensions["survey.instruments"]
+
+
+def locale() -> str:
+    return str(get_locale())
+
+
+def _load(response_id: int, *, edit: bool) -> tuple[Response, Citizen, InstrumentVersion]:
+    db = get_session()
+    response = db.get(Response, response_id)
+    if response is None:
+        abort(404)
+    citizen = db.get(Citizen, response.citizen_id)
+    if citizen is None or not can_view_citizen(current_user, citizen):
+        abort(404)
+    if edit and not can_edit_answers(current_user, citizen):
+        abort(403)
+    return response, citizen, services.definition_of(registry(), response)
+
+
+def _page_or_404(definition: InstrumentVersion, point: int, number: int) -> tuple[Page, list[Page]]:
+    every = pages(definition, point)
+    if not 1 <= number <= len(every):
+        abort(404)
+    return every[number - 1], every
+
+
+@bp.route("/citizens/<int:citizen_id>/points/<int:point>/<form_id>", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
+    """Open a form for a citizen and measurement point: resume the draft, show the submitted
+    response, or start a new one (consultant entry or the citizen's tablet)."""
+    db = get_session()
+    try:
+        citizen = get_visible(db, current_user, citizen_id)
+        definition = registry().latest(form_id)
+    except (NotVisible, UnknownInstrument):
+        abort(404)
+    if not 1 <= point <= 40:
+        abort(404)
+    existing = services.find(db, citizen.id, point, form_id)
+    if existing is not None:
+        if existing.status == ResponseStatus.DRAFT and can_edit_answers(current_user, citizen):
+            return redirect(url_for("responses.page", response_id=existing.id, number=1))
+        return redirect(url_for("responses.view", response_id=existing.id))
+    if not can_edit_answers(current_user, citizen):
+        abort(403)
+    form = StartForm()
+    if definition.respondent == "citizen":
+        form.how.choices = [
+            ("assisted", _("I read the questions aloud and enter the answers")),
+            ("self", _("Hand the tablet to the citizen, who answers alone")),
+        ]
+    else:
+        form.how.choices = [("staff", _("I fill in my own assessment"))]
+    if request.method == "GET":
+        form.administered_on.data = clock.today()
+        form.how.data = form.how.choices[0][0]
+    if form.validate_on_submit():
+        try:
+            response = services.start(
+                db,
+                citizen=citizen,
+                point=point,
+                definition=definition,
+                mode=Mode(form.how.data),
+                administered_on=form.administered_on.data,
+                entered_by=current_user.user,
+                today=clock.today(),
+            )
+        except services.ResponseError as exc:
+            db.rollback()
+            if exc.code == "administered_on":
+                form.administered_on.errors.append(
+                    _("The date must be between enrolment and today.")
+                )
+            else:
+                form.how.errors.append(_("This form cannot be started now."))
+        else:
+            db.commit()
+            if response.mode == Mode.SELF:
+                from survey.kiosk.services import hand_over
+
+                return hand_over(response)
+            return redirect(url_for("responses.page", response_id=response.id, number=1))
+    return render_template(
+        "responses/start.html", form=form, citizen=citizen, point=point, definition=definition
+    ), 422 if form.errors else 200
+
+
+def render_page(
+    response: Response,
+    citizen: Citizen,
+    definition: InstrumentVersion,
+    page: Page,
+    every: list[Page],
+    form,
+    *,
+    kiosk: bool,
+    status: int = 200,
+):  # type: ignore[no-untyped-def]
+    answers = services.stored_answers(get_session(), response, definition)
+    return render_template(
+        "responses/page.html",
+        response=response,
+        citizen=citizen,
+        definition=definition,
+        page=page,
+        pages=every,
+        form=form,
+        shown=visible(definition, answers, response.point),
+        field_name=field_name,
+        locale=locale(),
+        kiosk=kiosk,
+        draft_key=services.draft_key(response),
+    ), status
+
+
+def handle_page_post(
+    response: Response, definition: InstrumentVersion, page: Page, actor: User | None
+):  # type: ignore[no-untyped-def]
+    """Save a posted page: valid answers are stored even when another field has an error."""
+    db = get_session()
+    try:
+        given = page_input.read(page, definition, locale(), request.form)
+    except page_input.TamperedPost as exc:
+        abort(400, description=str(exc))
+    services.save_answers(db, response, definition, given.values, actor=actor)
+    db.commit()
+    return given
+
+
+@bp.route("/responses/<int:response_id>/page/<int:number>", methods=["GET", "POST"])
+def page(response_id: int, number: int) -> ResponseReturnValue:
+    """One section of the form. Every page change saves the draft on the server."""
+    db = get_session()
+    if not current_user.is_authenticated:
+        return _save_after_expiry(response_id, number)
+    if current_user.role not in STAFF_ROLES:
+        abort(403)
+    response, citizen, definition = _load(response_id, edit=True)
+    if response.status == ResponseStatus.SUBMITTED:
+        return redirect(url_for("responses.view", response_id=response.id))
+    current, every = _page_or_404(definition, response.point, number)
+    if request.method == "POST":
+        given = handle_page_post(response, definition, current, current_user.user)
+        if given.has_errors:
+            return render_page(
+                response, citizen, definition, current, every, given.form, kiosk=False, status=422
+            )
+        action = request.form.get("action", "next")
+        if action == "previous" and number > 1:
+            return redirect(url_for("responses.page", response_id=response.id, number=number - 1))
+        if action == "close":
+            flash(_("The draft is saved. You can continue it later from any device."), "success")
+            return redirect(url_for("citizens.view", citizen_id=citizen.id))
+        if number < len(every):
+            return redirect(url_for("responses.page", response_id=response.id, number=number + 1))
+        return redirect(url_for("responses.review", response_id=response.id))
+    answers = services.stored_answers(db, response, definition)
+    form = page_input.blank(current, locale(), answers)
+    return render_page(response, citizen, definition, current, every, form, kiosk=False)
+
+
+def _save_after_expiry(response_id: int, number: int) -> ResponseReturnValue:
+    """The login ran out while the page was open: save what was typed if the page's draft key
+    proves it came from that draft's page, then ask for the password."""
+    db = get_session()
+    response = db.get(Response, response_id)
+    if (
+        request.method == "POST"
+        and response is not None
+        and response.status == ResponseStatus.DRAFT
+        and services.check_draft_key(response, request.form.get("draft_key"))
+    ):
+        definition = services.definition_of(registry(), response)
+        every = pages(definition, response.point)
+        if 1 <= number <= len(every):
+            handle_page_post(response, definition, every[number - 1], actor=None)
+            flash(_("Your answers are saved. Log in again to continue."), "info")
+            target = url_for("responses.page", response_id=response_id, number=number)
+            return redirect(url_for("auth.login", next=target))
+    return login_manager.unauthorized()
+
+
+@bp.post("/responses/<int:response_id>/autosave")
+def autosave(response_id: int) -> ResponseReturnValue:
+    """Saves the answers on the page every few seconds and when the page is left (JavaScript)."""
+    if not current_user.is_authenticated:
+        return jsonify(saved=False, reason="login"), 401
+    if current_user.role not in STAFF_ROLES:
+        abort(403)
+    response, _citizen, definition = _load(response_id, edit=True)
+    if response.status != ResponseStatus.DRAFT:
+        return jsonify(saved=False, reason="submitted"), 409
+    current, _every = _page_or_404(definition, response.point, request.form.get("page", 0, int))
+    given = handle_page_post(response, definition, current, current_user.user)
+    return jsonify(saved=True, errors=sorted(given.form.errors))
+
+
+@bp.get("/responses/<int:response_id>/review")
+@roles_required(*STAFF_ROLES)
+def review(response_id: int) -> ResponseReturnValue:
+    """Every answer before submitting, each a click from its page."""
+    response, citizen, definition = _load(response_id, edit=True)
+    if response.status == ResponseStatus.SUBMITTED:
+        return redirect(url_for("responses.view", response_id=response.id))
+    return _render_answers("responses/review.html", response, citizen, definition)
+
+
+def _render_answers(
+    template: str, response: Response, citizen: Citizen, definition: InstrumentVersion, **extra
+):  # type: ignore[no-untyped-def]
+    db = get_session()
+    answers = services.stored_answers(db, response, definition)
+    entered_by = db.get(User, response.entered_by_id) if response.entered_by_id else None
+    return render_template(
+        template,
+        response=response,
+        citizen=citizen,
+        definition=definition,
+        pages=pages(definition, response.point),
+        answers=answers,
+        shown=visible(definition, answers, response.point),
+        locale=locale(),
+        missing=services.missing_required(definition, answers, response.point),
+        entered_by=entered_by,
+        **extra,
+    )
+
+
+@bp.post("/responses/<int:response_id>/submit")
+@roles_required(*STAFF_ROLES)
+def submit(response_id: int) -> ResponseReturnValue:
+    """Submit the draft. A double tap or a retry after a dropped connection stores one response."""
+    db = get_session()
+    response, _citizen, definition = _load(response_id, edit=True)
+    was_submitted = response.status == ResponseStatus.SUBMITTED
+    try:
+        services.submit(db, response, definition, actor=current_user.user)
+    except services.ResponseError as exc:
+        if exc.code == "required":
+            flash(_("Some questions must be answered before the form can be submitted."), "error")
+            return redirect(url_for("responses.review", response_id=response.id))
+        flash(_("This form was already submitted for this measurement."), "info")
+        return redirect(url_for("citizens.view", citizen_id=response.citizen_id))
+    db.commit()
+    if not was_submitted:
+        flash(_("The form is submitted."), "success")
+    return redirect(url_for("responses.view", response_id=response.id))
+
+
+@bp.get("/responses/<int:response_id>")
+@roles_required(*STAFF_ROLES)
+def view(response_id: int) -> ResponseReturnValue:
+    """A response with its answers, version, mode and corrections. Audited."""
+    db = get_session()
+    response, citizen, definition = _load(response_id, edit=False)
+    audit.record("response.view", citizen_id=citizen.id, response_id=response.id)
+    db.commit()
+    return _render_answers(
+        "responses/view.html",
+        response,
+        citizen,
+        definition,
+        changes=services.history(db, response),
+        can_amend=can_edit_answers(current_user, citizen)
+        and response.status == ResponseStatus.SUBMITTED,
+    )
+
+
+@bp.route("/responses/<int:response_id>/amend/<code>", methods=["GET", "POST"])
+@roles_required(*STAFF_ROLES)
+def amend(response_id: int, code: str) -> ResponseReturnValue:
+    """Correct one submitted answer; the original value, who and why are kept."""
+    db = get_session()
+    response, citizen, definition = _load(response_id, edit=True)
+    if response.status != ResponseStatus.SUBMITTED or not definition.has_item(code):
+        abort(404)
+    item = definition.item(code)
+
+    class CorrectionForm(build_form([item], locale()), AmendForm):  # type: ignore[misc]
+        pass
+
+    answers = services.stored_answers(db, response, definition)
+    name = field_name(code)
+    form = CorrectionForm(
+        data={
+            name: list(answers[code]) if isinstance(answers.get(code), tuple) else answers.get(code)
+        }
+    )
+    if form.validate_on_submit():
+        value = page_input.read(
+            Page(0, definition.sections[0], (item,)), definition, locale(), request.form
+        ).values.get(code)
+        try:
+            services.amend(
+                db,
+                response,
+                definition,
+                item_code=code,
+                value=value,
+                reason=form.reason.data,
+                actor=current_user.user,
+            )
+        except services.ResponseError:
+            db.rollback()
+            form.reason.errors.append(_("The new answer is the same as the old one."))
+        else:
+            db.commit()
+            flash(_("The answer is corrected; the original is kept in the history."), "success")
+            return redirect(url_for("responses.view", response_id=response.id))
+    return render_template(
+        "responses/amend.html",
+        form=form,
+        item=item,
+        field=form[name],
+        response=response,
+        citizen=citizen,
+        definition=definition,
+        locale=locale(),
+    ), 422 if form.errors else 200
