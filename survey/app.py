@@ -10,9 +10,18 @@ from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from survey import auth, db, i18n, labels
+from survey.admin import bp as admin_bp
+from survey.citizens import bp as citizens_bp
 from survey.config import build_config
 from survey.extensions import csrf, login_manager
+from survey.forms import describe, describe_condition, field_name
+from survey.forms.fields import check_registry
+from survey.home import bp as home_bp
 from survey.instruments import load_registry
+from survey.kiosk import bp as kiosk_bp
+from survey.kiosk import guard as kiosk_guard
+from survey.main import bp as main_bp
+from survey.responses import bp as responses_bp
 
 INSTRUMENTS = "survey.instruments"
 
@@ -52,16 +61,13 @@ def _configure(
 def _load_instruments(app: Flask) -> None:
     """Every instrument file is checked at start-up: a broken or edited one stops the app."""
     app.extensions[INSTRUMENTS] = load_registry(app.config["INSTRUMENTS_DIR"])
+    check_registry()
 
 
 def _register_blueprints(app: Flask) -> None:
-    from survey.admin import bp as admin_bp
-    from survey.citizens import bp as citizens_bp
-    from survey.home import bp as home_bp
-    from survey.main import bp as main_bp
-
-    for blueprint in (main_bp, home_bp, citizens_bp, admin_bp):
+    for blueprint in (main_bp, home_bp, citizens_bp, responses_bp, kiosk_bp, admin_bp):
         app.register_blueprint(blueprint)
+    app.before_request(kiosk_guard)
 
 
 def _unauthorized():  # type: ignore[no-untyped-def]
@@ -84,6 +90,9 @@ def _template_globals(app: Flask) -> None:
         MODE_LABELS=labels.MODE_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS,
         FORM_TITLES={f.id: f.title for f in app.extensions[INSTRUMENTS].forms()},
+        describe=describe,
+        describe_condition=describe_condition,
+        field_name=field_name,
     )
 
 

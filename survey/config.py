@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
     "DATABASE_ECHO": False,
     "SESSION_IDLE_MINUTES": 30,
+    "KIOSK_IDLE_SECONDS": 600,
     "RATELIMIT_STORAGE_URI": "memory://",
 }
 
@@ -39,14 +40,14 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         value = environ.get(f"SURVEY_{name}")
         if value is not None and value != "":
             found[name] = value
-    if "SESSION_IDLE_MINUTES" in found:
-        try:
-            found["SESSION_IDLE_MINUTES"] = int(found["SESSION_IDLE_MINUTES"])
-        except ValueError:
-            raise ConfigError(
-                f"SURVEY_SESSION_IDLE_MINUTES must be a number of minutes, not "
-                f"{found['SESSION_IDLE_MINUTES']!r}"
-            ) from None
+    for name in ("SESSION_IDLE_MINUTES", "KIOSK_IDLE_SECONDS"):
+        if name in found:
+            try:
+                found[name] = int(found[name])
+            except ValueError:
+                raise ConfigError(
+                    f"SURVEY_{name} must be a whole number, not {found[name]!r}"
+                ) from None
     if "DATABASE_ECHO" in found:
         found["DATABASE_ECHO"] = found["DATABASE_ECHO"].lower() in ("1", "true", "yes")
     return found

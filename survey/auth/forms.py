@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 from survey.forms_base import Form
 
@@ -35,4 +35,17 @@ class PasswordChangeForm(Form):
         _l("Repeat the new password"),
         validators=[InputRequired(), EqualTo("new", message=_l("The two new passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PinForm(Form):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    pin = PasswordField(
+        _l("New PIN (4 to 8 digits)"),
+        validators=[InputRequired(), Regexp(r"^[0-9]{4,8}$", message=_l("Use 4 to 8 digits."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )

@@ -18,10 +18,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from survey import audit
 from survey.auth import services
-from survey.auth.forms import LoginForm, PasswordChangeForm
+from survey.auth.forms import LoginForm, PasswordChangeForm, PinForm
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
+from survey.kiosk.services import set_pin
+from survey.passwords import verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -104,3 +106,30 @@ def change_password() -> ResponseReturnValue:
             flash(_("Your password is changed. Your other logins have been ended."), "success")
             return redirect(url_for("home.index"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/account/pin", methods=["GET", "POST"])
+@login_required
+def pin() -> ResponseReturnValue:
+    """A short PIN that unlocks a tablet handed to a citizen (instead of the full password)."""
+    form = PinForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = db.merge(current_user.user)
+        if not verify_password(user.password_hash, form.password.data):
+            form.password.errors.append(_("The password is wrong."))
+        else:
+            set_pin(user, form.pin.data)
+            audit.record(
+                "password.change",
+                user=user,
+                target=f"user:{user.username}",
+                details={"what": "kiosk_pin"},
+            )
+            db.commit()
+            flash(
+                _("Your PIN is set. Use it to unlock a tablet after a citizen has answered."),
+                "success",
+            )
+            return redirect(url_for("home.index"))
+    return render_template("auth/pin.html", form=form), 422 if form.errors else 200

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from flask_babel import format_date
+
 from survey.forms.fields import FACTORIES
 from survey.forms_base import Form
-from survey.instruments.schema import AnswerValue, InstrumentVersion, Item, Section
+from survey.instruments.schema import AnswerValue, InstrumentVersion, Item, ItemType, Section
 
 
 def field_name(code: str) -> str:
@@ -61,3 +63,31 @@ def visible(
         ):
             shown.add(item.code)
     return shown
+
+
+def describe(item: Item, value: AnswerValue | None, locale: str) -> str | None:
+    """An answer as the respondent saw it: answer labels, the number with its unit, the date."""
+    if value is None:
+        return None
+    if item.is_choice:
+        codes = value if isinstance(value, tuple) else (value,)
+        labels = [
+            item.option(code).label.get(locale) if item.option(code) else str(code)
+            for code in codes
+        ]
+        return "; ".join(labels)
+    if item.type is ItemType.INTEGER and item.unit is not None:
+        return f"{value} {item.unit.get(locale)}"
+    if item.type is ItemType.DATE:
+        return format_date(value, "long")
+    return str(value)
+
+
+def describe_condition(
+    definition: InstrumentVersion, item: Item, locale: str
+) -> tuple[str, str] | None:
+    """The question and answers an item's condition names, for "only if ..." hints."""
+    if item.show_when is None:
+        return None
+    target = definition.item(item.show_when.item)
+    return target.text.get(locale), describe(target, item.show_when.values, locale) or ""

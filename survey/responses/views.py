@@ -12,6 +12,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -25,8 +26,10 @@ from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
 from survey.forms import Page, build_form, field_name, pages, visible
+from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments.schema import InstrumentVersion
+from survey.kiosk.services import hand_over
 from survey.models import Citizen, Mode, Response, ResponseStatus, User
 from survey.responses import pages as page_input
 from survey.responses import services
@@ -117,8 +120,6 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
         else:
             db.commit()
             if response.mode == Mode.SELF:
-                from survey.kiosk.services import hand_over
-
                 return hand_over(response)
             return redirect(url_for("responses.page", response_id=response.id, number=1))
     return render_template(
@@ -154,6 +155,15 @@ def render_page(
     ), status
 
 
+def switch_language(action: str) -> bool:
+    """The language buttons inside a questionnaire post the page first: nothing typed is lost."""
+    prefix, _sep, chosen = action.partition(":")
+    if prefix == "language" and chosen in LOCALES:
+        session["locale"] = chosen
+        return True
+    return False
+
+
 def handle_page_post(
     response: Response, definition: InstrumentVersion, page: Page, actor: User | None
 ):  # type: ignore[no-untyped-def]
@@ -187,6 +197,8 @@ def page(response_id: int, number: int) -> ResponseReturnValue:
                 response, citizen, definition, current, every, given.form, kiosk=False, status=422
             )
         action = request.form.get("action", "next")
+        if switch_language(action):
+            return redirect(url_for("responses.page", response_id=response.id, number=number))
         if action == "previous" and number > 1:
             return redirect(url_for("responses.page", response_id=response.id, number=number - 1))
         if action == "close":
