@@ -3,8 +3,18 @@ catalog, since WTForms ships no Danish translation."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import gettext, lazy_gettext, lazy_ngettext, ngettext
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+
+def choices(
+    pairs: Iterable[tuple[object, object]], optgroup: str | None = None
+) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms' SelectChoice objects (tuples are deprecated)."""
+    return [SelectChoice(value, str(label), optgroup=optgroup) for value, label in pairs]
 
 
 class _CatalogTranslations:

@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from survey.forms_base import Form
+from survey.forms_base import Form, choices
 from survey.labels import ROLE_LABELS
 
 
@@ -13,8 +14,8 @@ class CheckboxListField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def role_choices() -> list[tuple[str, str]]:
-    return [(code, str(label)) for code, label in ROLE_LABELS.items()]
+def role_choices() -> list[SelectChoice]:
+    return choices(ROLE_LABELS.items())
 
 
 class UserForm(Form):

@@ -15,6 +15,7 @@ from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm
 from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
 from survey.auth import services as accounts
 from survey.db import get_session
+from survey.forms_base import choices
 from survey.models import Role, Team, TeamMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,7 +52,7 @@ def create_user() -> ResponseReturnValue:
     """Create an account; its first password is shown once."""
     form = UserForm()
     form.role.choices = role_choices()
-    form.teams.choices = [(t.id, t.name) for t in _teams()]
+    form.teams.choices = choices((t.id, t.name) for t in _teams())
     if form.validate_on_submit():
         db = get_session()
         try:
@@ -95,7 +96,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     user = _user_or_404(user_id)
     form = UserEditForm(obj=user if request.method == "GET" else None)
     form.role.choices = role_choices()
-    form.teams.choices = [(t.id, t.name) for t in _teams()]
+    form.teams.choices = choices((t.id, t.name) for t in _teams())
     if request.method == "GET":
         form.teams.data = list(
             db.execute(
@@ -199,7 +200,7 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
 
 def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _("All actions"))] + [(a, a) for a in ACTIONS]
+    form.action.choices = choices([("", _("All actions")), *((a, a) for a in ACTIONS)])
     form.validate()
     chosen = AuditFilter(
         username=form.username.data or None,

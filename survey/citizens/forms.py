@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
-from survey.forms_base import Form
+from survey.forms_base import Form, choices
 from survey.labels import REASON_LABELS
 from survey.models import STATUS_REASONS, CourseStatus
 
@@ -30,19 +31,23 @@ class TransferForm(Form):
     on = DateField(_l("Transferred on"), validators=[InputRequired()])
 
 
-def reason_choices() -> dict[str, list[tuple[str, str]]]:
+def reason_choices() -> list[SelectChoice]:
     """One list, grouped by planned and unplanned: the reason decides the kind of end."""
     groups = {
         CourseStatus.ENDED_PLANNED: _l("Planned end"),
         CourseStatus.ENDED_UNPLANNED: _l("Unplanned end"),
     }
-    return {
-        str(label): [
-            (f"{status.value}:{reason}", str(REASON_LABELS[reason]))
-            for reason in STATUS_REASONS[status]
-        ]
+    return [
+        option
         for status, label in groups.items()
-    }
+        for option in choices(
+            (
+                (f"{status.value}:{reason}", REASON_LABELS[reason])
+                for reason in STATUS_REASONS[status]
+            ),
+            optgroup=str(label),
+        )
+    ]
 
 
 class EndForm(Form):

@@ -15,7 +15,7 @@ from survey.access import STAFF_ROLES, can_manage_citizen, roles_required
 from survey.citizens import services
 from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
 from survey.db import get_session
-from survey.forms_base import Form
+from survey.forms_base import Form, choices
 from survey.models import Citizen, CourseStatus, Team, User
 
 bp = Blueprint("citizens", __name__, url_prefix="/citizens")
@@ -76,10 +76,14 @@ def enrol() -> ResponseReturnValue:
     db = get_session()
     form = EnrolForm()
     teams = services.teams_for(db, current_user)
-    form.team.choices = [(t.id, t.name) for t in teams]
-    form.consultant.choices = {
-        t.name: [(u.id, u.full_name) for u in services.consultants_of(db, t.id)] for t in teams
-    }
+    form.team.choices = choices((t.id, t.name) for t in teams)
+    form.consultant.choices = [
+        option
+        for t in teams
+        for option in choices(
+            ((u.id, u.full_name) for u in services.consultants_of(db, t.id)), optgroup=t.name
+        )
+    ]
     if request.method == "GET":
         form.enrolled_on.data = clock.today()
         if current_user.role == "consultant":
@@ -138,11 +142,11 @@ def transfer(citizen_id: int) -> ResponseReturnValue:
     db = get_session()
     citizen = _citizen_or_404(citizen_id)
     form = TransferForm()
-    form.consultant.choices = [
+    form.consultant.choices = choices(
         (u.id, u.full_name)
         for u in services.consultants_of(db, citizen.team_id)
         if u.id != citizen.consultant_id
-    ]
+    )
     if request.method == "GET":
         form.on.data = clock.today()
     if form.validate_on_submit():

@@ -13,8 +13,10 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from survey.forms_base import choices
 from survey.instruments.schema import Item, ItemType
 
 FieldFactory = Callable[[Item, str], Field]
@@ -29,8 +31,8 @@ def _validators(item: Item) -> list:
     return [InputRequired() if item.required else Optional()]
 
 
-def _choices(item: Item, locale: str) -> list[tuple[int, str]]:
-    return [(option.code, option.label.get(locale)) for option in item.answers]
+def _choices(item: Item, locale: str) -> list[SelectChoice]:
+    return choices((option.code, option.label.get(locale)) for option in item.answers)
 
 
 def single_choice(item: Item, locale: str) -> Field:

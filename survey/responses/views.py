@@ -26,6 +26,7 @@ from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
 from survey.forms import Page, build_form, field_name, pages, visible
+from survey.forms_base import choices
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments.schema import InstrumentVersion
@@ -88,15 +89,17 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
         abort(403)
     form = StartForm()
     if definition.respondent == "citizen":
-        form.how.choices = [
-            ("assisted", _("I read the questions aloud and enter the answers")),
-            ("self", _("Hand the tablet to the citizen, who answers alone")),
-        ]
+        form.how.choices = choices(
+            [
+                ("assisted", _("I read the questions aloud and enter the answers")),
+                ("self", _("Hand the tablet to the citizen, who answers alone")),
+            ]
+        )
     else:
-        form.how.choices = [("staff", _("I fill in my own assessment"))]
+        form.how.choices = choices([("staff", _("I fill in my own assessment"))])
     if request.method == "GET":
         form.administered_on.data = clock.today()
-        form.how.data = form.how.choices[0][0]
+        form.how.data = form.how.choices[0].value
     if form.validate_on_submit():
         try:
             response = services.start(

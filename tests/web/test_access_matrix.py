@@ -5,12 +5,23 @@ A new route without a row here fails the test: decide who may use it before it s
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
 from survey.db import get_engine
-from survey.models import Citizen, CourseStatus, Team, User
+from survey.models import (
+    Answer,
+    Citizen,
+    CourseStatus,
+    Mode,
+    Response,
+    ResponseStatus,
+    Team,
+    User,
+)
 from tests.conftest import login
 
 ROLES = (
@@ -20,6 +31,7 @@ ROLES = (
     "project_leader",
     "project_leader_other_team",
     "admin",
+    "kiosk",  # a tablet the consultant handed to a citizen: only the kiosk's own pages
 )
 USERS = {
     "consultant": "anne",
@@ -30,41 +42,57 @@ USERS = {
 }
 
 LOGIN = 302  # anonymous users are sent to the login page
-ANY_USER = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200)}
-STAFF_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "admin": 403}
-ADMIN_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 403), "admin": 200}
+CLOSED = 403  # what a kiosk tablet gets for every page but its own
+ANY_USER = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "kiosk": CLOSED}
+STAFF_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "admin": 403, "kiosk": CLOSED}
+ADMIN_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 403), "admin": 200, "kiosk": CLOSED}
 PUBLIC = dict.fromkeys(ROLES, 200)
 
 
-def own_citizen(ok: int) -> dict[str, int]:
-    """A route about one of the consultant's citizens in Team Nord."""
+def own_citizen(ok: int, leader: int | None = None) -> dict[str, int]:
+    """A route about one of the consultant's citizens in Team Nord; `leader` when the team's
+    project leader gets something else (they read answers but never change them)."""
     return {
         "anonymous": LOGIN,
         "consultant": ok,
         "consultant_other_team": 404,
-        "project_leader": ok,
+        "project_leader": ok if leader is None else leader,
         "project_leader_other_team": 404,
         "admin": 403,
+        "kiosk": CLOSED,
     }
+
+
+def kiosk_only(kiosk: int) -> dict[str, int]:
+    """A kiosk page: 403 for every browser that is not the tablet."""
+    return {**dict.fromkeys(ROLES, 403), "kiosk": kiosk}
 
 
 def replace(base: dict[str, int], **changes: int) -> dict[str, int]:
     return {**base, **changes}
 
 
-# (endpoint, method) → (url template, expected status per role)
-EXPECTED: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
+# (endpoint, method) → (url template, expected status per role[, form data]), tried in this order
+EXPECTED: dict[tuple[str, str], tuple] = {
     ("static", "GET"): ("/static/survey.css", PUBLIC),
-    ("main.healthz", "GET"): ("/healthz", PUBLIC),
-    ("main.language", "POST"): ("/language", dict.fromkeys(ROLES, 302)),
+    ("main.healthz", "GET"): ("/healthz", replace(PUBLIC, kiosk=CLOSED)),
+    ("main.language", "POST"): ("/language", replace(dict.fromkeys(ROLES, 302), kiosk=CLOSED)),
     ("main.instruments", "GET"): ("/instruments", ANY_USER),
     ("main.instrument", "GET"): ("/instruments/who5/1", ANY_USER),
     ("home.index", "GET"): ("/", ANY_USER),
-    ("auth.login", "GET"): ("/login", replace(dict.fromkeys(ROLES, 302), anonymous=200)),
-    ("auth.login", "POST"): ("/login", replace(dict.fromkeys(ROLES, 302), anonymous=200)),
-    ("auth.logout", "POST"): ("/logout", dict.fromkeys(ROLES, 302)),
+    ("auth.login", "GET"): (
+        "/login",
+        replace(dict.fromkeys(ROLES, 302), anonymous=200, kiosk=CLOSED),
+    ),
+    ("auth.login", "POST"): (
+        "/login",
+        replace(dict.fromkeys(ROLES, 302), anonymous=200, kiosk=CLOSED),
+    ),
+    ("auth.logout", "POST"): ("/logout", replace(dict.fromkeys(ROLES, 302), kiosk=CLOSED)),
     ("auth.change_password", "GET"): ("/account/password", ANY_USER),
     ("auth.change_password", "POST"): ("/account/password", ANY_USER),
+    ("auth.pin", "GET"): ("/account/pin", ANY_USER),
+    ("auth.pin", "POST"): ("/account/pin", replace(ANY_USER, **dict.fromkeys(USERS, 422))),
     ("citizens.index", "GET"): ("/citizens", STAFF_ONLY),
     ("citizens.enrol", "GET"): ("/citizens/new", STAFF_ONLY),
     ("citizens.enrol", "POST"): (
@@ -88,6 +116,35 @@ EXPECTED: dict[tuple[str, str], tuple[str, dict[str, int]]] = {
     ("citizens.end", "GET"): ("/citizens/{citizen}/end", own_citizen(200)),
     ("citizens.end", "POST"): ("/citizens/{citizen}/end", own_citizen(422)),
     ("citizens.reopen", "POST"): ("/citizens/{ended}/reopen", own_citizen(302)),
+    ("responses.start", "GET"): ("/citizens/{citizen}/points/33/staff", own_citizen(200, 403)),
+    ("responses.start", "POST"): ("/citizens/{citizen}/points/33/staff", own_citizen(422, 403)),
+    ("responses.page", "GET"): ("/responses/{draft}/page/1", own_citizen(200, 403)),
+    ("responses.page", "POST"): ("/responses/{draft}/page/1", own_citizen(302, 403)),
+    ("responses.autosave", "POST"): (
+        "/responses/{draft}/autosave",
+        replace(own_citizen(200, 403), anonymous=401),
+        {"page": "1"},
+    ),
+    ("responses.review", "GET"): ("/responses/{draft}/review", own_citizen(200, 403)),
+    ("responses.submit", "POST"): ("/responses/{draft}/submit", own_citizen(302, 403)),
+    ("responses.view", "GET"): ("/responses/{submitted}", own_citizen(200)),
+    ("responses.amend", "GET"): (
+        "/responses/{submitted}/amend/staff.diagnosis",
+        own_citizen(200, 403),
+    ),
+    ("responses.amend", "POST"): (
+        "/responses/{submitted}/amend/staff.diagnosis",
+        own_citizen(422, 403),
+    ),
+    ("kiosk.index", "GET"): ("/kiosk", kiosk_only(302)),
+    ("kiosk.page", "GET"): ("/kiosk/page/1", kiosk_only(200)),
+    ("kiosk.page", "POST"): ("/kiosk/page/1", kiosk_only(302)),
+    ("kiosk.autosave", "POST"): ("/kiosk/autosave", kiosk_only(200), {"page": "1"}),
+    ("kiosk.thanks", "GET"): ("/kiosk/thanks", kiosk_only(302)),
+    ("kiosk.language", "POST"): ("/kiosk/language", kiosk_only(302)),
+    ("kiosk.lock", "POST"): ("/kiosk/lock", kiosk_only(302)),
+    ("kiosk.locked", "GET"): ("/kiosk/locked", kiosk_only(200)),
+    ("kiosk.unlock", "POST"): ("/kiosk/unlock", kiosk_only(422), {"secret": "wrong"}),
     ("admin.users", "GET"): ("/admin/users", ADMIN_ONLY),
     ("admin.create_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
     ("admin.create_user", "POST"): ("/admin/users/new", replace(ADMIN_ONLY, admin=422)),
@@ -120,7 +177,9 @@ def test_every_route_has_expectations(demo_app) -> None:
 
 @pytest.fixture
 def targets(demo_app) -> dict[str, int]:
-    with Session(get_engine(demo_app)) as db:
+    """Anne's citizens and responses to try every route on: a staff-form draft at point 31 and a
+    submitted staff form at point 32 (points the demo never reaches)."""
+    with Session(get_engine(demo_app), expire_on_commit=False) as db:
         anne = db.execute(select(User).where(User.username == "anne")).scalar_one()
         citizens = (
             db.execute(select(Citizen).where(Citizen.consultant_id == anne.id).order_by(Citizen.id))
@@ -131,21 +190,58 @@ def targets(demo_app) -> dict[str, int]:
         ended = next(c for c in citizens if c.status != CourseStatus.ACTIVE)
         user = db.execute(select(User).where(User.username == "peter")).scalar_one()
         team = db.execute(select(Team).where(Team.name == "Team Nord")).scalar_one()
-        return {"citizen": active.id, "ended": ended.id, "user": user.id, "team": team.id}
+        common = {
+            "citizen_id": active.id,
+            "form_id": "staff",
+            "form_version": 1,
+            "administered_on": date(2026, 11, 20),
+            "mode": Mode.STAFF,
+            "entered_by_id": anne.id,
+        }
+        draft = Response(point=31, **common)
+        submitted = Response(
+            point=32,
+            status=ResponseStatus.SUBMITTED,
+            submitted_at=datetime(2026, 11, 20, tzinfo=UTC),
+            **common,
+        )
+        submitted.answers = [Answer(item_code="staff.diagnosis", value="2")]
+        db.add_all([draft, submitted])
+        db.commit()
+        return {
+            "citizen": active.id,
+            "ended": ended.id,
+            "user": user.id,
+            "team": team.id,
+            "draft": draft.id,
+            "submitted": submitted.id,
+        }
+
+
+def client_for(app, role: str, targets: dict[str, int]):
+    client = app.test_client()
+    if role == "kiosk":
+        login(client, "anne")
+        handed = client.post(
+            f"/citizens/{targets['citizen']}/points/34/citizen",
+            data={"administered_on": "2026-11-23", "how": "self"},
+        )
+        assert handed.headers["Location"] == "/kiosk"
+    elif role != "anonymous":
+        login(client, USERS[role])
+    return client
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_access_matrix(demo_app, targets, role: str) -> None:
-    client = demo_app.test_client()
-    if role != "anonymous":
-        login(client, USERS[role])
+    client = client_for(demo_app, role, targets)
     failures = []
     # Logging out ends the session, so it goes last.
-    for (endpoint, method), (template, expected) in sorted(
+    for (endpoint, method), (template, expected, *data) in sorted(
         EXPECTED.items(), key=lambda entry: entry[0] == ("auth.logout", "POST")
     ):
         url = template.format(**targets)
-        response = client.open(url, method=method, data={})
+        response = client.open(url, method=method, data=data[0] if data else {})
         response.close()
         if response.status_code != expected[role]:
             failures.append(
