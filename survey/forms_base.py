@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import gettext, lazy_gettext, lazy_ngettext, ngettext
+from flask_babel import get_translations, lazy_gettext, lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
@@ -20,11 +20,12 @@ def choices(
 class _CatalogTranslations:
     """What WTForms asks of a translations object, answered from our own catalog."""
 
+    # Translated only: WTForms fills in %(min)s and the like itself.
     def gettext(self, string: str) -> str:
-        return gettext(string)
+        return get_translations().ugettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        return get_translations().ungettext(singular, plural, n)
 
 
 class Form(FlaskForm):
