@@ -100,8 +100,13 @@ def _error_pages(app: Flask) -> None:
     """Errors in the user's language, without details an attacker could use."""
 
     def page(status: int):  # type: ignore[no-untyped-def]
-        def handler(_error):  # type: ignore[no-untyped-def]
-            return render_template("errors/error.html", status=status), status
+        def handler(error):  # type: ignore[no-untyped-def]
+            # A description we gave (abort(400, description=...)) says what went wrong;
+            # Werkzeug's own English defaults are left out.
+            detail = getattr(error, "description", None)
+            if detail == getattr(type(error), "description", None):
+                detail = None
+            return render_template("errors/error.html", status=status, detail=detail), status
 
         return handler
 

@@ -44,12 +44,18 @@ def blank(page: Page, locale: str, answers: Mapping[str, AnswerValue]) -> Form:
     return build_form(page.items, locale)(formdata=None, data=_to_form_data(page, answers))
 
 
-def read(page: Page, definition: InstrumentVersion, locale: str, formdata: MultiDict) -> PageInput:
+def read(
+    page: Page,
+    definition: InstrumentVersion,
+    locale: str,
+    formdata: MultiDict,
+    extra: frozenset[str] = frozenset(),
+) -> PageInput:
     """Check a posted page. Fields with errors keep what was typed and give no value; the other
     fields give their value (None when left empty). Refuses keys no page of ours sends."""
     names = {field_name(item.code) for item in page.items}
     for key in formdata:
-        if key in names or key in CONTROL_KEYS:
+        if key in names or key in CONTROL_KEYS or key in extra:
             continue
         code = item_code(key)
         if definition.has_item(code):

@@ -175,7 +175,14 @@ def handle_page_post(
     try:
         given = page_input.read(page, definition, locale(), request.form)
     except page_input.TamperedPost as exc:
-        abort(400, description=str(exc))
+        abort(
+            400,
+            description=_(
+                "The page was sent with something it does not contain (%(detail)s). "
+                "Nothing was saved from it.",
+                detail=str(exc),
+            ),
+        )
     services.save_answers(db, response, definition, given.values, actor=actor)
     db.commit()
     return given
@@ -344,7 +351,11 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
     )
     if form.validate_on_submit():
         value = page_input.read(
-            Page(0, definition.sections[0], (item,)), definition, locale(), request.form
+            Page(0, definition.sections[0], (item,)),
+            definition,
+            locale(),
+            request.form,
+            extra=frozenset({"reason"}),
         ).values.get(code)
         try:
             services.amend(
