@@ -50,3 +50,36 @@ def test_revision_files_are_dated_and_go_both_ways() -> None:
         for direction in ("upgrade", "downgrade"):
             body = source.split(f"def {direction}() -> None:", 1)[1].split("\ndef ", 1)[0]
             assert "op." in body, f"{path.name}: {direction}() does nothing"
+
+
+def test_downgrade_and_upgrade_keep_the_data(make_app, database_url: str) -> None:
+    """SQLite's batch mode copies tables; nothing may be lost or cascade-deleted on the way."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+    from sqlmodel import Session
+
+    from survey.demo import build_demo
+    from survey.models import Answer, Response
+
+    app = make_app(database_url)
+    with Session(get_engine(app)) as db:
+        build_demo(
+            db, app.extensions["survey.instruments"], today=date(2026, 11, 23), hash_passwords=False
+        )
+        db.commit()
+
+    def counts() -> tuple[int, int]:
+        with Session(get_engine(app)) as db:
+            return (
+                db.execute(select(func.count()).select_from(Response)).scalar_one(),
+                db.execute(select(func.count()).select_from(Answer)).scalar_one(),
+            )
+
+    before = counts()
+    assert before[1] > 10_000
+    head = migrate.head_revision(app)
+    migrate.downgrade(app, "20261123_0002")
+    migrate.upgrade(app)
+    assert migrate.current_revision(app) == head
+    assert counts() == before

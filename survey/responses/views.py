@@ -265,6 +265,8 @@ def review(response_id: int) -> ResponseReturnValue:
     response, citizen, definition = _load(response_id, edit=True)
     if response.status == ResponseStatus.SUBMITTED:
         return redirect(url_for("responses.view", response_id=response.id))
+    audit.record("response.view", citizen_id=citizen.id, response_id=response.id)
+    get_session().commit()
     return _render_answers("responses/review.html", response, citizen, definition)
 
 

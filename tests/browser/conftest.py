@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import Flask
 from playwright.sync_api import BrowserContext, Page, Route, expect
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from survey.app import create_app
@@ -48,8 +50,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo on a copy of the session's demo database, CSRF on; yields the base URL."""
+def live_app(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app behind the live server: the demo on a copy of the session's demo database, CSRF on.
+
+    Tests may read its database (`query`) or change a setting for a while (`kiosk_idle_seconds`);
+    the live server reads `app.config` on every request."""
     folder = tmp_path_factory.mktemp("browser")
     copy = folder / "demo.db"
     shutil.copyfile(demo_database, copy)
@@ -65,7 +70,16 @@ def live_server(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -
         instance_path=str(folder / "instance"),
     )
     assert app.config.get("WTF_CSRF_ENABLED", True), "browser flows must pass real CSRF checks"
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    try:
+        yield app
+    finally:
+        get_engine(app).dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The live app served on 127.0.0.1 in a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -74,7 +88,40 @@ def live_server(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
-        get_engine(app).dispose()
+
+
+def query(app: Flask, sql: str, **params: Any) -> list[Any]:
+    """Rows of a read-only SQL query on the live server's database."""
+    with get_engine(app).connect() as connection:
+        return list(connection.execute(text(sql), params))
+
+
+@pytest.fixture(scope="session")
+def anne_citizen(live_app: Flask) -> int:
+    """One of consultant anne's active citizens (the demo has several), by id."""
+    rows = query(
+        live_app,
+        "SELECT c.id FROM citizen c JOIN user_account u ON u.id = c.consultant_id "
+        "WHERE u.username = 'anne' AND c.status = 'active' AND c.enrolled_on <= :today "
+        "ORDER BY c.id",
+        today=DEMO_TODAY,
+    )
+    assert rows, "the demo gives anne active citizens"
+    return rows[0][0]
+
+
+@pytest.fixture
+def kiosk_idle_seconds(live_app: Flask) -> Iterator[Callable[[int], None]]:
+    """`kiosk_idle_seconds(3)` shortens the tablet's inactivity lock for this test only."""
+    before = live_app.config["KIOSK_IDLE_SECONDS"]
+
+    def change(seconds: int) -> None:
+        live_app.config["KIOSK_IDLE_SECONDS"] = seconds
+
+    try:
+        yield change
+    finally:
+        live_app.config["KIOSK_IDLE_SECONDS"] = before
 
 
 @pytest.fixture(scope="session")
