@@ -45,10 +45,9 @@ ALLOWED = frozenset({"static"})
 
 def guard() -> None:
     """Before every request: a kiosk browser reaches only the kiosk's own pages."""
-    if (
-        session.get(services.SESSION_KEY)
-        and request.endpoint is not None
-        and not (request.endpoint in ALLOWED or request.endpoint.startswith("kiosk."))
+    endpoint = request.endpoint or ""  # an unknown URL too: 403, not 404
+    if session.get(services.SESSION_KEY) and not (
+        endpoint in ALLOWED or endpoint.startswith("kiosk.")
     ):
         abort(403)
 
