@@ -70,6 +70,17 @@ def test_one_submitted_response_per_citizen_point_and_form(db: Session) -> None:
     db.rollback()
 
 
+def test_one_draft_per_citizen_point_and_form(db: Session) -> None:
+    """Two devices starting the same form at once resume one draft instead of making two."""
+    citizen = add_citizen(db)
+    db.add(response(citizen, ResponseStatus.DRAFT))
+    db.commit()
+    db.add(response(citizen, ResponseStatus.DRAFT))
+    with pytest.raises(IntegrityError):
+        db.commit()
+    db.rollback()
+
+
 def test_submitted_needs_a_time_and_drafts_have_none(db: Session) -> None:
     citizen = add_citizen(db)
     db.add(response(citizen, ResponseStatus.DRAFT, submitted_at=NOW))
