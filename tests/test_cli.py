@@ -14,8 +14,12 @@ import pytest
 
 from survey.config import PROJECT_ROOT
 
-SURVEY = shutil.which("survey")
-pytestmark = pytest.mark.skipif(SURVEY is None, reason="install the package: pip install -e .")
+SURVEY = shutil.which("survey") or "survey-is-not-installed"  # pip install -e . puts it on PATH
+
+
+@pytest.fixture(autouse=True)
+def _installed() -> None:
+    assert shutil.which("survey"), "the survey command is missing: run pip install -e ."
 
 
 def run(args: list[str], env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess:
