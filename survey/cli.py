@@ -31,6 +31,7 @@ from survey.instruments import (
 )
 from survey.instruments.schema import InstrumentVersion
 from survey.models import Role, Team, User
+from survey.reports.cli import report
 
 
 def _create_app() -> Flask:
@@ -50,6 +51,9 @@ cli = FlaskGroup(
     set_debug_flag=False,
     help="Questionnaires and longitudinal monitoring. Settings come from SURVEY_* variables.",
 )
+
+
+cli.add_command(report)
 
 
 def main() -> None:

@@ -1,0 +1,101 @@
+"""`survey report TABLE ...`: a cohort table on stdout as JSON, CSV or text, unsuppressed
+(for administrators and evaluators with data access). Attach with `cli.add_command(report)`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from survey.db import session_scope
+from survey.models import Team
+from survey.reports import render
+from survey.reports.filters import Filters, ReportError
+from survey.reports.service import TABLES, ReportRequest, build, parse_points
+
+EXIT_BAD_INPUT = 2
+
+
+def _bad_input(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+@click.command("report")
+@click.argument("table", type=click.Choice(TABLES))
+@click.option("--item", "item", metavar="CODE", help="The item tabulated (rows).")
+@click.option(
+    "--by",
+    "by",
+    metavar="CODE|status",
+    help="crosstab: the column item; by: status, employment, education or internship.",
+)
+@click.option("--points", metavar="1,3", help="Measurement points, comma-separated.")
+@click.option("--paired", is_flag=True, help="Only citizens answering at every chosen point.")
+@click.option("--mode", type=click.Choice(["self", "assisted"]), help="Citizen forms filled so.")
+@click.option("--team", "teams", multiple=True, metavar="NAME", help="A team (repeatable).")
+@click.option(
+    "--from", "enrolled_from", type=click.DateTime(["%Y-%m-%d"]), help="Enrolled on or after."
+)
+@click.option(
+    "--to", "enrolled_to", type=click.DateTime(["%Y-%m-%d"]), help="Enrolled on or before."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "csv", "text"]), required=True, help="Output."
+)
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
+@with_appcontext
+def report(
+    table: str,
+    item: str | None,
+    by: str | None,
+    points: str | None,
+    paired: bool,
+    mode: str | None,
+    teams: tuple[str, ...],
+    enrolled_from,
+    enrolled_to,
+    fmt: str,
+    lang: str,
+) -> None:
+    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes or who5."""
+    registry = current_app.extensions["survey.instruments"]
+    try:
+        with session_scope() as session:
+            team_ids = None
+            if teams:
+                found = dict(
+                    session.execute(select(Team.name, Team.id).where(Team.name.in_(teams))).all()
+                )
+                missing = [name for name in teams if name not in found]
+                if missing:
+                    raise ReportError(f"unknown team {', '.join(map(repr, missing))}")
+                team_ids = frozenset(found.values())
+            filters = Filters(
+                team_ids=team_ids,
+                enrolled_from=enrolled_from.date() if enrolled_from else None,
+                enrolled_to=enrolled_to.date() if enrolled_to else None,
+                mode=mode,
+            )
+            request = ReportRequest(
+                table=table,
+                item=item,
+                by=by,
+                points=parse_points(points) if points is not None else None,
+                paired=paired,
+                filters=filters,
+                lang=lang,
+            )
+            result = build(session, registry, request)
+    except ReportError as exc:
+        _bad_input(str(exc))
+        return
+    if fmt == "json":
+        click.echo(render.to_json(result))
+    elif fmt == "csv":
+        click.echo(render.to_csv(result, lang), nl=False)
+    else:
+        click.echo(render.to_text(result, lang), nl=False)

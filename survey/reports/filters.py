@@ -1,0 +1,84 @@
+"""The filters every report table takes, and the one function that applies them to a query."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_
+
+from survey.models import Citizen, CourseStatus, Mode, Response, ResponseStatus
+
+CITIZEN_MODES = (Mode.SELF.value, Mode.ASSISTED.value)
+
+
+class ReportError(ValueError):
+    """Input a report cannot be built from; the message says what is wrong and what would do."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which citizens and forms a table counts. `None` (or empty) means no restriction.
+
+    `mode` keeps only citizen forms filled that way (`self` or `assisted`); staff forms (mode
+    `staff`) are never removed by it. `form_versions` maps a form id to the versions kept;
+    forms not named keep every version.
+    """
+
+    team_ids: frozenset[int] | None = None
+    consultant_ids: frozenset[int] | None = None
+    enrolled_from: date | None = None
+    enrolled_to: date | None = None
+    statuses: frozenset[str] | None = None
+    mode: str | None = None
+    form_versions: Mapping[str, frozenset[int]] | None = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        for name in ("team_ids", "consultant_ids", "statuses"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, frozenset):
+                object.__setattr__(self, name, frozenset(value))
+        if self.form_versions is not None:
+            object.__setattr__(
+                self,
+                "form_versions",
+                {form: frozenset(versions) for form, versions in self.form_versions.items()},
+            )
+        if self.mode is not None and self.mode not in CITIZEN_MODES:
+            raise ReportError(f"mode must be one of {', '.join(CITIZEN_MODES)}, not {self.mode!r}")
+        known = {s.value for s in CourseStatus}
+        unknown = sorted(set(self.statuses or ()) - known)
+        if unknown:
+            raise ReportError(
+                f"unknown course status {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        if self.enrolled_from and self.enrolled_to and self.enrolled_from > self.enrolled_to:
+            raise ReportError(
+                f"the enrolment period starts ({self.enrolled_from}) after it ends "
+                f"({self.enrolled_to})"
+            )
+
+
+def apply(stmt: Any, filters: Filters, response: Any = Response, citizen: Any = Citizen) -> Any:
+    """`stmt` (a SELECT whose FROM joins `response` to `citizen`) restricted to submitted
+    responses that pass `filters`. Pass aliases when the query joins the tables more than once."""
+    conditions = [response.status == ResponseStatus.SUBMITTED.value]
+    if filters.team_ids:
+        conditions.append(citizen.team_id.in_(sorted(filters.team_ids)))
+    if filters.consultant_ids:
+        conditions.append(citizen.consultant_id.in_(sorted(filters.consultant_ids)))
+    if filters.enrolled_from is not None:
+        conditions.append(citizen.enrolled_on >= filters.enrolled_from)
+    if filters.enrolled_to is not None:
+        conditions.append(citizen.enrolled_on <= filters.enrolled_to)
+    if filters.statuses:
+        conditions.append(citizen.status.in_(sorted(filters.statuses)))
+    if filters.mode is not None:
+        conditions.append(or_(response.mode == Mode.STAFF.value, response.mode == filters.mode))
+    for form_id, versions in sorted((filters.form_versions or {}).items()):
+        conditions.append(
+            or_(response.form_id != form_id, response.form_version.in_(sorted(versions)))
+        )
+    return stmt.where(and_(*conditions))

@@ -1,0 +1,337 @@
+"""The SQL aggregates behind the report tables: every count is a GROUP BY in the database.
+
+Each function takes a session and `Filters` and returns plain tuples; the builders turn them
+into tables. An item is identified by its code alone, so answers from every form version count
+together. Codes are stored as decimal text and cast with `CAST(value AS INTEGER)`, which SQLite
+and PostgreSQL both understand; a cast is only ever applied to rows already restricted to one
+choice or integer item (in a SELECT list or an aggregate, never in a WHERE clause).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from survey.models import Answer, Citizen, Response
+from survey.reports.filters import Filters, apply
+
+Groups = Sequence[tuple[int, int | None]]
+"""Report groups of an integer item, as (min, max or None); a value is counted in the first
+group that holds it, as group number 1, 2, ...; 0 is a value in no group."""
+
+
+def value_expression(answer: Any = Answer, groups: Groups | None = None) -> Any:
+    """An answer's code as an integer, or its group number when `groups` are given."""
+    value = cast(answer.value, Integer)
+    if not groups:
+        return value
+    whens = [
+        (value >= low if high is None else and_(value >= low, value <= high), number)
+        for number, (low, high) in enumerate(groups, start=1)
+    ]
+    return case(*whens, else_=0)
+
+
+def _answers(item_code: str, points: Sequence[int] | None = None, answer: Any = Answer) -> Any:
+    """FROM answer JOIN response JOIN citizen, for one item (at some points)."""
+    stmt = (
+        select()
+        .select_from(answer)
+        .join(Response, Response.id == answer.response_id)
+        .join(Citizen, Citizen.id == Response.citizen_id)
+        .where(answer.item_code == item_code)
+    )
+    if points is not None:
+        stmt = stmt.where(Response.point.in_(list(points)))
+    return stmt
+
+
+# --- waves and status -------------------------------------------------------------------------
+
+
+def form_counts(session: Session, filters: Filters) -> list[tuple[str, int, int]]:
+    """(form id, point, submitted forms)."""
+    stmt = (
+        select(Response.form_id, Response.point, func.count(Response.id))
+        .select_from(Response)
+        .join(Citizen, Citizen.id == Response.citizen_id)
+    )
+    stmt = apply(stmt, filters).group_by(Response.form_id, Response.point)
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def status_counts(session: Session, filters: Filters) -> list[tuple[str, str | None, int]]:
+    """(status, reason, citizens) over citizens with a submitted form at point 1 (a baseline)."""
+    baseline = apply(
+        select(Response.citizen_id)
+        .select_from(Response)
+        .join(Citizen, Citizen.id == Response.citizen_id)
+        .where(Response.point == 1),
+        filters,
+    ).distinct()
+    stmt = (
+        select(Citizen.status, Citizen.status_reason, func.count(Citizen.id))
+        .where(Citizen.id.in_(baseline))
+        .group_by(Citizen.status, Citizen.status_reason)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+# --- one item's distribution ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    counts: list[tuple[int, int, int]]
+    """(point, code or group number, answers)"""
+    answered: list[tuple[int, int]]
+    """(point, responses that answered the item)"""
+
+
+def paired_citizens(filters: Filters, item_code: str, points: Sequence[int]) -> Any:
+    """The ids of citizens who answered `item_code` at every one of `points`."""
+    return (
+        apply(_answers(item_code, points).add_columns(Response.citizen_id), filters)
+        .group_by(Response.citizen_id)
+        .having(func.count(distinct(Response.point)) == len(set(points)))
+    )
+
+
+def answer_counts(
+    session: Session,
+    filters: Filters,
+    item_code: str,
+    points: Sequence[int],
+    *,
+    paired: bool = False,
+    groups: Groups | None = None,
+) -> AnswerCounts:
+    value = value_expression(Answer, groups).label("code")
+    base = apply(_answers(item_code, points), filters)
+    if paired:
+        base = base.where(Response.citizen_id.in_(paired_citizens(filters, item_code, points)))
+    counts = base.add_columns(Response.point, value, func.count(Answer.id)).group_by(
+        Response.point, value
+    )
+    answered = base.add_columns(Response.point, func.count(distinct(Answer.response_id))).group_by(
+        Response.point
+    )
+    return AnswerCounts(
+        counts=[tuple(row) for row in session.execute(counts)],
+        answered=[tuple(row) for row in session.execute(answered)],
+    )
+
+
+# --- two items, or an item against the course status or an outcome ---------------------------
+
+
+def crosstab_counts(
+    session: Session,
+    filters: Filters,
+    row_item: str,
+    column_item: str,
+    point: int,
+    *,
+    row_groups: Groups | None = None,
+    column_groups: Groups | None = None,
+) -> list[tuple[int, int, int]]:
+    """(row code, column code, citizens) for citizens who answered both items at `point`."""
+    a1, a2 = aliased(Answer), aliased(Answer)
+    r1, r2 = aliased(Response), aliased(Response)
+    row_value = value_expression(a1, row_groups).label("row_code")
+    column_value = value_expression(a2, column_groups).label("column_code")
+    stmt = (
+        select(row_value, column_value, func.count(distinct(r1.citizen_id)))
+        .select_from(a1)
+        .join(r1, r1.id == a1.response_id)
+        .join(Citizen, Citizen.id == r1.citizen_id)
+        .join(r2, and_(r2.citizen_id == r1.citizen_id, r2.point == r1.point))
+        .join(a2, and_(a2.response_id == r2.id, a2.item_code == column_item))
+        .where(a1.item_code == row_item, r1.point == point)
+    )
+    stmt = apply(apply(stmt, filters, response=r1), filters, response=r2)
+    return [tuple(row) for row in session.execute(stmt.group_by(row_value, column_value))]
+
+
+def status_split_counts(
+    session: Session, filters: Filters, item_code: str, point: int, groups: Groups | None = None
+) -> list[tuple[int, str, int]]:
+    """(code, course status, citizens) for one item at one point."""
+    value = value_expression(Answer, groups).label("code")
+    stmt = apply(_answers(item_code, [point]), filters)
+    stmt = stmt.add_columns(value, Citizen.status, func.count(distinct(Response.citizen_id)))
+    return [tuple(row) for row in session.execute(stmt.group_by(value, Citizen.status))]
+
+
+def outcome_flags(filters: Filters, outcomes: dict[str, str]) -> Any:
+    """Per citizen who answered any of the outcome items (name -> item code): 1 for each
+    outcome the citizen ever had (code 1, "Ja", at any point), else 0."""
+    columns = [
+        func.max(case((and_(Answer.item_code == code, Answer.value == "1"), 1), else_=0)).label(
+            name
+        )
+        for name, code in outcomes.items()
+    ]
+    stmt = (
+        select(Response.citizen_id.label("citizen_id"), *columns)
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Citizen, Citizen.id == Response.citizen_id)
+        .where(Answer.item_code.in_(list(outcomes.values())))
+    )
+    return apply(stmt, filters).group_by(Response.citizen_id).subquery()
+
+
+def outcome_split_counts(
+    session: Session,
+    filters: Filters,
+    item_code: str,
+    point: int,
+    outcome_code: str,
+    groups: Groups | None = None,
+) -> list[tuple[int, int, int]]:
+    """(code, outcome 0/1, citizens): an item at one point against whether the citizen ever
+    had the outcome; only citizens who answered the outcome item count."""
+    flags = outcome_flags(filters, {"outcome": outcome_code})
+    value = value_expression(Answer, groups).label("code")
+    stmt = apply(_answers(item_code, [point]), filters).join(
+        flags, flags.c.citizen_id == Response.citizen_id
+    )
+    stmt = stmt.add_columns(value, flags.c.outcome, func.count(distinct(Response.citizen_id)))
+    return [tuple(row) for row in session.execute(stmt.group_by(value, flags.c.outcome))]
+
+
+@dataclass(frozen=True)
+class OutcomeTotals:
+    n: int
+    employment: int
+    education: int
+    internship: int
+    education_or_internship: int
+
+
+OUTCOME_ITEMS = {
+    "employment": "staff.employment",
+    "education": "staff.education",
+    "internship": "staff.internship",
+}
+
+
+def outcome_totals(session: Session, filters: Filters) -> OutcomeTotals:
+    flags = outcome_flags(filters, OUTCOME_ITEMS)
+    either = case((or_(flags.c.education == 1, flags.c.internship == 1), 1), else_=0)
+    stmt = select(
+        func.count(flags.c.citizen_id),
+        func.coalesce(func.sum(flags.c.employment), 0),
+        func.coalesce(func.sum(flags.c.education), 0),
+        func.coalesce(func.sum(flags.c.internship), 0),
+        func.coalesce(func.sum(either), 0),
+    )
+    row = session.execute(stmt).one()
+    return OutcomeTotals(*(int(v) for v in row))
+
+
+# --- WHO-5 -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    point: int
+    n: int
+    total: int
+    """sum of raw scores"""
+    squares: int
+    """sum of squared raw scores"""
+    bands: tuple[int, ...]
+    """count at or below each band's maximum, in the order asked"""
+
+
+def score_cte(
+    filters: Filters, items: Sequence[str], scored: Sequence[int], points: Sequence[int]
+) -> Any:
+    """(citizen_id, point, raw) for each response with every item answered with a scored code."""
+    stmt = (
+        select(
+            Response.citizen_id.label("citizen_id"),
+            Response.point.label("point"),
+            func.sum(cast(Answer.value, Integer)).label("raw"),
+        )
+        .select_from(Answer)
+        .join(Response, Response.id == Answer.response_id)
+        .join(Citizen, Citizen.id == Response.citizen_id)
+        .where(
+            Answer.item_code.in_(list(items)),
+            Answer.value.in_([str(code) for code in scored]),
+            Response.point.in_(list(points)),
+        )
+    )
+    return (
+        apply(stmt, filters)
+        .group_by(Response.id, Response.citizen_id, Response.point)
+        .having(func.count(distinct(Answer.item_code)) == len(set(items)))
+        .cte("scores")
+    )
+
+
+def score_summaries(
+    session: Session,
+    filters: Filters,
+    items: Sequence[str],
+    scored: Sequence[int],
+    points: Sequence[int],
+    *,
+    multiply: float,
+    band_maxima: Sequence[float],
+    paired: bool = False,
+) -> tuple[list[ScoreSummary], list[tuple[int, int]]]:
+    """Per point n, sums and band counts of the score (raw × multiply); with `paired` only
+    citizens with a score at every point. Also the (first, second) raw pairs per citizen when
+    `paired` over exactly two points (for the change and the signed-rank test)."""
+    scores = score_cte(filters, items, scored, points)
+    source = scores
+    if paired:
+        keep = (
+            select(scores.c.citizen_id)
+            .group_by(scores.c.citizen_id)
+            .having(func.count(distinct(scores.c.point)) == len(set(points)))
+        )
+        source = select(scores).where(scores.c.citizen_id.in_(keep)).subquery()
+    band_columns = [
+        func.sum(case((source.c.raw * literal(multiply) <= literal(limit), 1), else_=0))
+        for limit in band_maxima
+    ]
+    stmt = select(
+        source.c.point,
+        func.count(),
+        func.sum(source.c.raw),
+        func.sum(source.c.raw * source.c.raw),
+        *band_columns,
+    ).group_by(source.c.point)
+    summaries = [
+        ScoreSummary(
+            point=row[0],
+            n=int(row[1]),
+            total=int(row[2]),
+            squares=int(row[3]),
+            bands=tuple(int(v) for v in row[4:]),
+        )
+        for row in session.execute(stmt)
+    ]
+    pairs: list[tuple[int, int]] = []
+    if paired and len(set(points)) == 2:
+        first, second = points
+        s1, s2 = aliased(scores), aliased(scores)
+        stmt = (
+            select(s1.c.raw, s2.c.raw)
+            .select_from(s1)
+            .join(s2, s2.c.citizen_id == s1.c.citizen_id)
+            .where(s1.c.point == first, s2.c.point == second)
+            .order_by(s1.c.citizen_id)
+        )
+        pairs = [(int(a), int(b)) for a, b in session.execute(stmt)]
+    return summaries, pairs

@@ -1,0 +1,147 @@
+"""The pure builders and checks, on rows written in the test (no database)."""
+
+from __future__ import annotations
+
+import pytest
+from scipy import stats
+
+from survey.config import PROJECT_ROOT
+from survey.instruments import load_registry
+from survey.instruments.schema import Band, ScoreRule, Text
+from survey.reports import builders, render
+from survey.reports.filters import Filters, ReportError
+from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
+from survey.reports.service import parse_points, score_rule
+
+
+def test_independence_test_chooses_and_warns() -> None:
+    big = [[20, 30, 10], [25, 15, 30]]
+    result = builders.independence_test(big)
+    expected = stats.chi2_contingency(big)
+    assert (result.test, result.dof, result.warning) == ("chi2", 2, None)
+    assert result.p_value == pytest.approx(expected.pvalue)
+    assert result.statistic == pytest.approx(expected.statistic)
+    two = builders.independence_test([[8, 2, 0], [1, 5, 0], [0, 0, 0]])
+    assert two.test == "fisher"
+    assert two.cells == [[8, 2], [1, 5]]
+    assert two.p_value == pytest.approx(stats.fisher_exact([[8, 2], [1, 5]]).pvalue)
+    assert two.warning == "3 of 4 expected counts are below 5; the test may be unreliable"
+
+
+@pytest.mark.parametrize("counts", [[], [[0, 0], [0, 0]], [[3, 0], [4, 0]], [[5, 6]]])
+def test_independence_test_needs_two_by_two(counts) -> None:
+    result = builders.independence_test(counts)
+    assert (result.test, result.p_value) == (None, None)
+    assert "too few" in result.warning
+
+
+def rule() -> ScoreRule:
+    return ScoreRule(
+        code="who5.score",
+        title=Text("WHO-5", "WHO-5"),
+        method="sum",
+        items=("who5.1",),
+        multiply=4,
+        bands=(
+            Band("likely_depression", 28, Text("", "")),
+            Band("poor_wellbeing", 50, Text("", "")),
+        ),
+        relevant_change=10,
+    )
+
+
+def test_who5_all_zero_differences_do_not_crash() -> None:
+    summaries = [ScoreSummary(1, 3, 30, 300, (3, 0)), ScoreSummary(3, 3, 30, 300, (3, 0))]
+    table = builders.build_who5(rule(), summaries, [(10, 10)] * 3, (1, 3), paired=True).to_dict()
+    assert table["mean"] == [40.0, 40.0]
+    assert table["sd"] == [0.0, 0.0]
+    assert (table["change"], table["improved"], table["worsened"]) == (0.0, 0, 0)
+    assert table["p_value"] is None
+    assert table["test"] is None
+    assert "every difference is zero" in table["warning"]
+
+
+def test_who5_without_pairs_or_scores() -> None:
+    table = builders.build_who5(rule(), [], [], (1, 2), paired=True).to_dict()
+    assert table["n"] == [0, 0]
+    assert table["mean"] == [None, None]
+    assert table["sd"] == [None, None]
+    assert table["change"] is None
+    assert table["warning"] == "no citizen has a score at both points"
+
+
+def test_who5_change_counts_relevant_changes_only() -> None:
+    pairs = [(5, 8), (5, 7), (10, 7), (10, 8), (3, 3)]  # ×4: +12, +8, -12, -8, 0
+    table = builders.build_who5(rule(), [], pairs, (1, 2), paired=True).to_dict()
+    assert (table["improved"], table["worsened"]) == (1, 1)
+    assert table["change"] == 0.0
+    assert table["p_value"] is not None
+
+
+def test_unknown_codes_are_shown_not_dropped(real_item) -> None:
+    counts = AnswerCounts(counts=[(1, 4, 2), (1, 7, 1)], answered=[(1, 3)])
+    table = builders.build_distribution(real_item, counts, (1,), paired=False).to_dict()
+    assert table["rows"][-1] == {
+        "code": 7,
+        "label": "7",
+        "special": False,
+        "counts": [1],
+        "percents": [33.3],
+    }
+
+
+@pytest.fixture(scope="module")
+def real_registry():
+    return load_registry(PROJECT_ROOT / "instruments")
+
+
+@pytest.fixture
+def real_item(real_registry):
+    return real_registry.find_item("health.mental")
+
+
+def test_waves_keeps_forms_without_data_and_unknown_forms() -> None:
+    table = builders.build_waves(
+        [("extra", 2, 3), ("citizen", 1, 4)], {"citizen": "B", "staff": "M"}
+    )
+    assert table.to_dict()["forms"] == {"citizen": [4, 0], "staff": [0, 0], "extra": [0, 3]}
+    assert builders.build_waves([], {"citizen": "B"}).to_dict()["points"] == []
+
+
+def test_outcome_targets() -> None:
+    totals = OutcomeTotals(n=0, employment=0, education=0, internship=0, education_or_internship=0)
+    empty = builders.build_outcomes(totals).to_dict()
+    assert empty["rates"]["employment"] is None
+    assert empty["met"] == {"employment": None, "education_or_internship": None}
+    with pytest.raises(ReportError, match="unknown target 'jobs'"):
+        builders.build_outcomes(totals, {"jobs": 0.5})
+    with pytest.raises(ReportError, match="share from 0 to 1"):
+        builders.build_outcomes(totals, {"employment": 20})
+
+
+def test_filters_refuse_unknown_values() -> None:
+    with pytest.raises(ReportError, match="mode must be one of self, assisted"):
+        Filters(mode="staff")
+    with pytest.raises(ReportError, match="unknown course status paused"):
+        Filters(statuses={"paused"})
+    assert Filters(team_ids=[1, 1, 2]).team_ids == frozenset({1, 2})
+
+
+def test_points_and_language() -> None:
+    assert parse_points("1, 3") == (1, 3)
+    for bad in ("", "0", "1,", "x", "1.5", "-2"):
+        with pytest.raises(ReportError, match="positive whole number"):
+            parse_points(bad)
+    with pytest.raises(ReportError, match="language must be one of da, en"):
+        builders.check_language("de")
+
+
+def test_percent_rounding_in_text() -> None:
+    assert [render.whole(v) for v in (66.7, 12.5, 0.4, None)] == ["67", "13", "0", ""]
+
+
+def test_score_rule_comes_from_the_instrument_files(real_registry) -> None:
+    found = score_rule(real_registry)
+    assert (found.multiply, found.relevant_change) == (4, 10)
+    assert builders.band_limit(found, "poor_wellbeing") == 50
+    assert builders.band_limit(found, "likely_depression") == 28

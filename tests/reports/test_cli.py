@@ -1,0 +1,185 @@
+"""`survey report` through Flask's CLI runner: output formats, filters, and a clear message with
+exit code 2 (never a traceback) for each kind of bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from survey.reports.cli import report
+
+
+def run(cohort, *args: str):
+    return cohort.app.test_cli_runner().invoke(report, list(args))
+
+
+def ok(cohort, *args: str) -> str:
+    result = run(cohort, *args)
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.stdout
+
+
+def test_json_is_the_contract(sqlite_cohort) -> None:
+    out = json.loads(ok(sqlite_cohort, "waves", "--format", "json"))
+    assert out["points"] == [1, 2, 3]
+    assert out["forms"] == {"citizen": [6, 2, 4], "staff": [5, 0, 1]}
+    dist = json.loads(
+        ok(
+            sqlite_cohort,
+            "distribution",
+            "--item",
+            "health.mental",
+            "--points",
+            "1,3",
+            "--paired",
+            "--team",
+            "Nord",
+            "--format",
+            "json",
+        )
+    )
+    assert dist["paired"] is True
+    assert dist["n"] == [3, 3]
+    assert dist["rows"][3]["counts"] == [2, 0]
+
+
+def test_team_mode_and_period_options(sqlite_cohort) -> None:
+    def waves(*args: str) -> dict:
+        return json.loads(ok(sqlite_cohort, "waves", *args, "--format", "json"))["forms"]
+
+    assert waves("--team", "Syd") == {"citizen": [1], "staff": [1]}  # points up to the last
+    assert waves("--team", "Nord", "--team", "Syd") == waves()
+    assert waves("--mode", "assisted")["citizen"] == [2, 0, 1]
+    assert waves("--from", "2026-02-01", "--to", "2026-12-31") == {
+        "citizen": [1, 0, 1],
+        "staff": [0, 0, 0],
+    }
+
+
+def test_text_is_laid_out_like_the_report(sqlite_cohort) -> None:
+    text = ok(
+        sqlite_cohort,
+        "distribution",
+        "--item",
+        "health.mental",
+        "--points",
+        "1,3",
+        "--team",
+        "Nord",
+        "--format",
+        "text",
+    )
+    lines = text.splitlines()
+    assert lines[0].split("  ")[0] == "Hvordan synes du, dit psykiske helbred er alt i alt?"
+    assert lines[0].endswith("Målepunkt 1  Målepunkt 3")
+    assert lines[4].split() == ["Mindre", "godt", "50", "0"]
+    assert lines[-1].split() == ["Total", "(n)", "100", "(4)", "100", "(4)"]
+    status = ok(sqlite_cohort, "status", "--format", "text", "--lang", "en").splitlines()
+    assert status[1].split()[-2:] == ["6", "100"]
+    assert status[2].split()[-2:] == ["4", "67"]  # 4 of 6 active: 66.7 % shown as 67
+    cross = ok(
+        sqlite_cohort,
+        "crosstab",
+        "--item",
+        "health.mental",
+        "--by",
+        "health.physical",
+        "--format",
+        "text",
+    ).splitlines()
+    assert cross[-1].split() == ["Total", "(n)", "20", "0", "20", "40", "20", "100", "(5)"]
+    who = ok(sqlite_cohort, "who5", "--points", "1,3", "--paired", "--format", "text")
+    assert "Gennemsnitlig ændring" in who
+    assert "p-værdi" in who
+
+
+def test_csv_has_full_figures(sqlite_cohort) -> None:
+    out = ok(sqlite_cohort, "distribution", "--item", "bip_c.1", "--format", "csv", "--lang", "en")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0][1] == "Point 1"
+    assert rows[1] == ["I have no idea what types of job I would like", "16.7"]
+    assert rows[6] == ["Don't know", "33.3"]
+    assert rows[-1] == ["Total (n)", "6"]
+    by = list(
+        csv.reader(
+            io.StringIO(
+                ok(
+                    sqlite_cohort,
+                    "by",
+                    "--item",
+                    "person.gender",
+                    "--by",
+                    "employment",
+                    "--format",
+                    "csv",
+                )
+            )
+        )
+    )
+    assert by[-3] == ["Test", "fisher"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["distribution", "--item", "no.such"], "unknown item code 'no.such'"),
+        (["distribution", "--item", "health.mental", "--points", "0"], "positive whole number"),
+        (["distribution", "--item", "health.mental", "--points", "1,x"], "positive whole number"),
+        (["distribution", "--item", "health.mental", "--points", "-1"], "positive whole number"),
+        (["distribution", "--item", "health.mental", "--points", "1,1"], "given twice"),
+        (["distribution", "--item", "health.mental", "--paired"], "--paired needs at least two"),
+        (
+            ["who5", "--points", "3", "--paired"],
+            "--paired needs at least two measurement points",
+        ),
+        (["crosstab", "--item", "notes.comment", "--by", "health.mental"], "is a text item"),
+        (["crosstab", "--item", "health.mental", "--by", "notes.next_meeting"], "is a date item"),
+        (["by", "--item", "notes.comment", "--by", "status"], "is a text item"),
+        (["distribution", "--item", "notes.comment"], "is a text item"),
+        (["distribution", "--item", "staff.employment_hours"], "without report groups"),
+        (
+            ["crosstab", "--item", "staff.diagnosis_kinds", "--by", "health.mental"],
+            "allows several answers",
+        ),
+        (["crosstab", "--item", "health.mental"], "give --by CODE"),
+        (["distribution"], "give --item CODE"),
+        (
+            ["crosstab", "--item", "health.mental", "--by", "health.physical", "--points", "1,3"],
+            "one measurement point",
+        ),
+        (["by", "--item", "health.mental", "--by", "weather"], "--by must be status or an outcome"),
+        (["by", "--item", "health.mental"], "--by must be status or an outcome"),
+        (["waves", "--item", "health.mental"], "--item does not apply to the waves table"),
+        (["outcomes", "--points", "1"], "--points does not apply to the outcomes table"),
+        (["status", "--paired"], "--paired does not apply to the status table"),
+        (["waves", "--team", "Øst"], "unknown team 'Øst'"),
+        (["waves", "--from", "2026-05-01", "--to", "2026-01-01"], "starts (2026-05-01) after"),
+    ],
+)
+def test_bad_input_is_exit_2_with_a_message(sqlite_cohort, args: list[str], message: str) -> None:
+    result = run(sqlite_cohort, *args, "--format", "json")
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["weather", "--format", "json"],
+        ["waves", "--format", "xml"],
+        ["waves", "--mode", "staff", "--format", "json"],
+        ["waves", "--from", "1 May", "--format", "json"],
+        ["waves"],
+    ],
+)
+def test_bad_options_are_usage_errors(sqlite_cohort, args: list[str]) -> None:
+    result = run(sqlite_cohort, *args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "Error" in result.stderr
