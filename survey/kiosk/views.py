@@ -104,12 +104,12 @@ def page(number: int) -> ResponseReturnValue:
             db.add(kiosk)
             db.commit()
             return redirect(url_for("kiosk.locked"))
+        if switch_language(action):
+            return redirect(url_for("kiosk.page", number=number))
         if given.has_errors:
             return render_page(
                 response, citizen, definition, current, every, given.form, kiosk=True, status=422
             )
-        if switch_language(action):
-            return redirect(url_for("kiosk.page", number=number))
         if action == "previous" and number > 1:
             return redirect(url_for("kiosk.page", number=number - 1))
         if number < len(every):

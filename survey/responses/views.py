@@ -202,13 +202,13 @@ def page(response_id: int, number: int) -> ResponseReturnValue:
     current, every = _page_or_404(definition, response.point, number)
     if request.method == "POST":
         given = handle_page_post(response, definition, current, current_user.user)
+        action = request.form.get("action", "next")
+        if switch_language(action):  # the valid answers are saved; the page comes back
+            return redirect(url_for("responses.page", response_id=response.id, number=number))
         if given.has_errors:
             return render_page(
                 response, citizen, definition, current, every, given.form, kiosk=False, status=422
             )
-        action = request.form.get("action", "next")
-        if switch_language(action):
-            return redirect(url_for("responses.page", response_id=response.id, number=number))
         if action == "previous" and number > 1:
             return redirect(url_for("responses.page", response_id=response.id, number=number - 1))
         if action == "close":

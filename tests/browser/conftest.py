@@ -228,7 +228,10 @@ _AXE = Axe()
 
 def assert_accessible(page: Page, max_targets: int = 3) -> None:
     """No serious or critical WCAG 2.1 A/AA violation on the page as it is now."""
-    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    results = _AXE.run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
+    )
     blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
     lines = []
     for violation in blocking:

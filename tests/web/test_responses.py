@@ -313,3 +313,17 @@ def test_the_citizen_form_in_assisted_mode_records_mode_and_date(
         data={"administered_on": "2027-01-01", "how": "staff"},
     )
     assert future.status_code == 422
+
+
+def test_switching_language_with_an_error_on_the_page_keeps_the_valid_answers(
+    demo_app, anne, citizen_id
+) -> None:
+    rid = start(anne, citizen_id)
+    employment = _page_number(anne, rid, "Beskæftigelse")
+    switched = anne.post(
+        f"/responses/{rid}/page/{employment}",
+        data={"staff__employment": "1", "staff__employment_hours": "50", "action": "language:en"},
+    )
+    assert switched.status_code == 302
+    assert "Does the citizen have" in anne.get(switched.headers["Location"]).get_data(as_text=True)
+    assert answers(demo_app, rid) == {"staff.employment": ["1"]}
