@@ -107,6 +107,11 @@ class Team(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     measurement_interval_months: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     window_days: int = Field(default=21, sa_column_kwargs={"server_default": "21"})
+    # Report cells with 1–4 citizens are shown to project leaders as "<5" unless an admin
+    # turns this off for the team.
+    suppress_small_cells: bool = Field(
+        default=True, sa_column_kwargs={"server_default": text("true")}
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 

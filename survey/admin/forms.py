@@ -1,7 +1,15 @@
 """Forms for users, teams and the audit filter."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -47,6 +55,13 @@ class TeamForm(Form):
         _l("Window (days before and after the due date)"),
         default=21,
         validators=[InputRequired(), NumberRange(min=0, max=60)],
+    )
+    suppress_small_cells = BooleanField(
+        _l("Hide small numbers in reports"),
+        default=True,
+        description=_l(
+            'Project leaders see counts of 1–4 citizens as "<5" in this team\'s reports.'
+        ),
     )
 
 

@@ -188,6 +188,7 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
                 details={
                     "interval": target.measurement_interval_months,
                     "window": target.window_days,
+                    "suppress_small_cells": target.suppress_small_cells,
                 },
             )
             db.commit()

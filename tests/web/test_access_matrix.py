@@ -47,6 +47,12 @@ ANY_USER = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "kiosk": CLOSED}
 STAFF_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "admin": 403, "kiosk": CLOSED}
 ADMIN_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 403), "admin": 200, "kiosk": CLOSED}
 PUBLIC = dict.fromkeys(ROLES, 200)
+LEADERS_ONLY = {
+    **dict.fromkeys(ROLES, 403),
+    "anonymous": LOGIN,
+    "project_leader": 200,
+    "project_leader_other_team": 200,
+}
 
 
 def own_citizen(ok: int, leader: int | None = None) -> dict[str, int]:
@@ -157,6 +163,12 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("admin.team", "POST"): ("/admin/teams/{team}", replace(ADMIN_ONLY, admin=422)),
     ("admin.audit_log", "GET"): ("/admin/audit", ADMIN_ONLY),
     ("admin.audit_export", "GET"): ("/admin/audit.csv", ADMIN_ONLY),
+    # Cohort reports: project leaders only, each for their own teams.
+    ("reports.index", "GET"): ("/reports?table=status", LEADERS_ONLY),
+    ("reports.table_csv", "GET"): ("/reports/table.csv?table=waves", LEADERS_ONLY),
+    ("reports.table_xlsx", "GET"): ("/reports/table.xlsx?table=waves", LEADERS_ONLY),
+    ("reports.standard_xlsx", "GET"): ("/reports/standard.xlsx", LEADERS_ONLY),
+    ("reports.plotly_js", "GET"): ("/reports/vendor/plotly.min.js", LEADERS_ONLY),
 }
 
 

@@ -1,0 +1,267 @@
+"""The cohort report page for project leaders: a table with its chart, and downloads.
+
+Project leaders see only their own teams. Counts of 1–4 citizens are shown as "<5" on the
+page and in every download unless every team in the filter has small-cell suppression turned
+off by an admin. Every download is audited (which table and format; never any figures).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from importlib import resources
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from survey.access import roles_required
+from survey.audit import services as audit
+from survey.db import get_session
+from survey.instruments.schema import CHOICE_TYPES, ItemType
+from survey.models import Role, Team
+from survey.reports import web
+from survey.reports.filters import Filters, ReportError
+from survey.reports.service import TABLES, ReportRequest, build, parse_points
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+LEADER = Role.PROJECT_LEADER
+
+APPLIES = {
+    "waves": (),
+    "status": (),
+    "outcomes": (),
+    "distribution": ("item", "points", "paired"),
+    "crosstab": ("item", "by", "points"),
+    "by": ("item", "by", "points"),
+    "who5": ("points", "paired"),
+}
+"""Which of the page's options each table takes; the others are ignored for it."""
+
+BASELINE_ITEMS = (
+    "health.mental",
+    "health.physical",
+    "use.alcohol",
+    "use.cannabis",
+    "network.talk",
+    "network.family",
+)
+
+STANDARD: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("2.1 waves", {"table": "waves"}),
+    ("5.1 status", {"table": "status"}),
+    *(
+        (f"baseline {code}", {"table": "distribution", "item": code, "points": (1,)})
+        for code in BASELINE_ITEMS
+    ),
+    (
+        "4.5 crosstab",
+        {"table": "crosstab", "item": "health.mental", "by": "health.physical", "points": (1,)},
+    ),
+    ("5.2 health.mental by status", {"table": "by", "item": "health.mental", "by": "status"}),
+    ("6.1 outcomes", {"table": "outcomes"}),
+    ("6.6 who5 1 vs 3", {"table": "who5", "points": (1, 3), "paired": True}),
+)
+"""The standard set (one sheet each in standard.xlsx), mirroring the evaluation report."""
+
+
+def _lang() -> str:
+    locale = str(get_locale() or "da")
+    return locale if locale in ("da", "en") else "da"
+
+
+def _registry() -> Any:
+    return current_app.extensions["survey.instruments"]
+
+
+def _my_teams() -> list[Team]:
+    ids = sorted(current_user.team_ids)
+    if not ids:
+        return []
+    return list(get_session().scalars(select(Team).where(Team.id.in_(ids)).order_by(Team.name)))
+
+
+def _date(name: str) -> date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ReportError(_("%(date)s is not a date (write YYYY-MM-DD).", date=text)) from None
+
+
+def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
+    """The filters of the query string, limited to the leader's teams (another team: 403)."""
+    chosen = request.args.get("team", "").strip()
+    if chosen:
+        if not chosen.isdigit() or int(chosen) not in {t.id for t in teams}:
+            abort(403)
+        scope = [t for t in teams if t.id == int(chosen)]
+    else:
+        scope = teams
+    mode = request.args.get("mode", "").strip() or None
+    filters = Filters(
+        team_ids=frozenset(t.id for t in scope) or frozenset({-1}),
+        enrolled_from=_date("from"),
+        enrolled_to=_date("to"),
+        mode=mode,
+    )
+    return filters, scope
+
+
+def _request(filters: Filters) -> ReportRequest:
+    table = request.args.get("table", "waves").strip()
+    if table not in TABLES:
+        raise ReportError(_("Unknown table %(table)s.", table=table))
+    applies = APPLIES[table]
+    item = request.args.get("item", "").strip() or None
+    by = request.args.get("by", "").strip() or None
+    points_text = request.args.get("points", "").strip()
+    return ReportRequest(
+        table=table,
+        item=item if "item" in applies else None,
+        by=by if "by" in applies else None,
+        points=parse_points(points_text) if points_text and "points" in applies else None,
+        paired="paired" in applies and request.args.get("paired") in ("1", "on", "true"),
+        filters=filters,
+        lang=_lang(),
+    )
+
+
+def _shown(table: Any, scope: list[Team]) -> dict[str, Any]:
+    """The table's dict as a project leader may see it."""
+    data = table.to_dict()
+    if suppressing(scope):
+        data = web.suppress(data)
+    return data
+
+
+def suppressing(scope: list[Team]) -> bool:
+    """Small cells are hidden unless every team in the filter has suppression turned off."""
+    return not scope or any(t.suppress_small_cells for t in scope)
+
+
+def _items() -> list[tuple[str, str]]:
+    """Items that can be tabulated: (code, text), in form order, each code once."""
+    lang = _lang()
+    seen: dict[str, str] = {}
+    for version in _registry().forms():
+        for item in version.items:
+            if item.code in seen:
+                continue
+            if item.type in CHOICE_TYPES or (item.type is ItemType.INTEGER and item.groups):
+                seen[item.code] = item.text.get(lang)
+    return list(seen.items())
+
+
+@bp.get("")
+@roles_required(LEADER)
+def index() -> ResponseReturnValue:
+    """Pick a table and filters; see the table and its chart."""
+    teams = _my_teams()
+    data = layout = chart = error = None
+    scope: list[Team] = teams
+    try:
+        filters, scope = _filters(teams)
+        table = build(get_session(), _registry(), _request(filters))
+    except ReportError as exc:
+        error = str(exc)
+    else:
+        data = _shown(table, scope)
+        layout = web.layout(data, _lang())
+        chart = json.dumps(web.chart(data, _lang()), ensure_ascii=False)
+    return render_template(
+        "reports/index.html",
+        teams=teams,
+        tables=TABLES,
+        items=_items(),
+        args=request.args,
+        data=data,
+        layout=layout,
+        chart=chart,
+        error=error,
+        suppressed=suppressing(scope),
+        query=request.query_string.decode(),
+    ), (422 if error else 200)
+
+
+def _one_table() -> tuple[dict[str, Any], str]:
+    teams = _my_teams()
+    try:
+        filters, scope = _filters(teams)
+        report = _request(filters)
+        table = build(get_session(), _registry(), report)
+    except ReportError as exc:
+        abort(422, description=str(exc))
+    return _shown(table, scope), report.table
+
+
+def _download(body: bytes | str, mimetype: str, name: str, table: str, fmt: str) -> Response:
+    audit.record("export", details={"table": table, "format": fmt})
+    get_session().commit()
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/table.csv")
+@roles_required(LEADER)
+def table_csv() -> ResponseReturnValue:
+    data, table = _one_table()
+    return _download(
+        web.to_csv(data, _lang()), "text/csv; charset=utf-8", f"{table}.csv", table, "csv"
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/table.xlsx")
+@roles_required(LEADER)
+def table_xlsx() -> ResponseReturnValue:
+    data, table = _one_table()
+    return _download(web.to_xlsx([(table, data)], _lang()), XLSX, f"{table}.xlsx", table, "xlsx")
+
+
+@bp.get("/standard.xlsx")
+@roles_required(LEADER)
+def standard_xlsx() -> ResponseReturnValue:
+    """The standard set: one sheet per table (see STANDARD)."""
+    teams = _my_teams()
+    try:
+        filters, scope = _filters(teams)
+    except ReportError as exc:
+        abort(422, description=str(exc))
+    sheets = []
+    for title, spec in STANDARD:
+        report = ReportRequest(filters=filters, lang=_lang(), **spec)
+        try:
+            table = build(get_session(), _registry(), report)
+        except ReportError:
+            continue  # an item the instruments do not define: its sheet is left out
+        sheets.append((title, _shown(table, scope)))
+    return _download(web.to_xlsx(sheets, _lang()), XLSX, "standard.xlsx", "standard", "xlsx")
+
+
+@bp.get("/vendor/plotly.min.js")
+@roles_required(LEADER)
+def plotly_js() -> ResponseReturnValue:
+    """plotly.js from the installed plotly package: served by us, never from a CDN."""
+    folder = resources.files("plotly") / "package_data"
+    response = send_from_directory(str(folder), "plotly.min.js", max_age=31536000)
+    response.headers["Cache-Control"] = "public, max-age=31536000"
+    return response
