@@ -61,6 +61,17 @@ class Filters:
             )
 
 
+def needs_citizen(filters: Filters) -> bool:
+    """Whether the filters read the citizen table (a query may then skip the join)."""
+    return bool(
+        filters.team_ids
+        or filters.consultant_ids
+        or filters.enrolled_from is not None
+        or filters.enrolled_to is not None
+        or filters.statuses
+    )
+
+
 def apply(stmt: Any, filters: Filters, response: Any = Response, citizen: Any = Citizen) -> Any:
     """`stmt` (a SELECT whose FROM joins `response` to `citizen`) restricted to submitted
     responses that pass `filters`. Pass aliases when the query joins the tables more than once."""

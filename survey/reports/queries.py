@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from survey.models import Answer, Citizen, Response
-from survey.reports.filters import Filters, apply
+from survey.reports.filters import Filters, apply, needs_citizen
 
 Groups = Sequence[tuple[int, int | None]]
 """Report groups of an integer item, as (min, max or None); a value is counted in the first
@@ -56,11 +56,9 @@ def _answers(item_code: str, points: Sequence[int] | None = None, answer: Any = 
 
 def form_counts(session: Session, filters: Filters) -> list[tuple[str, int, int]]:
     """(form id, point, submitted forms)."""
-    stmt = (
-        select(Response.form_id, Response.point, func.count(Response.id))
-        .select_from(Response)
-        .join(Citizen, Citizen.id == Response.citizen_id)
-    )
+    stmt = select(Response.form_id, Response.point, func.count(Response.id)).select_from(Response)
+    if needs_citizen(filters):  # joining 30,000 citizens for nothing made this 9× slower
+        stmt = stmt.join(Citizen, Citizen.id == Response.citizen_id)
     stmt = apply(stmt, filters).group_by(Response.form_id, Response.point)
     return [tuple(row) for row in session.execute(stmt)]
 
