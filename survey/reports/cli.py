@@ -11,9 +11,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from survey.db import session_scope
-from survey.models import Team
+from survey.models import CourseStatus, Team, User
 from survey.reports import render
-from survey.reports.filters import Filters, ReportError
+from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.service import TABLES, ReportRequest, build, parse_points
 
 EXIT_BAD_INPUT = 2
@@ -44,6 +44,27 @@ def _bad_input(message: str) -> None:
     "--to", "enrolled_to", type=click.DateTime(["%Y-%m-%d"]), help="Enrolled on or before."
 )
 @click.option(
+    "--consultant",
+    "consultants",
+    multiple=True,
+    metavar="USERNAME",
+    help="Citizens of this consultant (repeatable).",
+)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice([s.value for s in CourseStatus]),
+    help="Citizens with this course status (repeatable).",
+)
+@click.option(
+    "--form-version",
+    "form_versions",
+    multiple=True,
+    metavar="FORM:N",
+    help="Only version N of a form, e.g. citizen:1 (repeatable).",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["json", "csv", "text"]), required=True, help="Output."
 )
 @click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
@@ -58,6 +79,9 @@ def report(
     teams: tuple[str, ...],
     enrolled_from,
     enrolled_to,
+    consultants: tuple[str, ...],
+    statuses: tuple[str, ...],
+    form_versions: tuple[str, ...],
     fmt: str,
     lang: str,
 ) -> None:
@@ -74,8 +98,22 @@ def report(
                 if missing:
                     raise ReportError(f"unknown team {', '.join(map(repr, missing))}")
                 team_ids = frozenset(found.values())
+            consultant_ids = None
+            if consultants:
+                users = dict(
+                    session.execute(
+                        select(User.username, User.id).where(User.username.in_(consultants))
+                    ).all()
+                )
+                missing = [name for name in consultants if name not in users]
+                if missing:
+                    raise ReportError(f"unknown consultant {', '.join(map(repr, missing))}")
+                consultant_ids = frozenset(users.values())
             filters = Filters(
                 team_ids=team_ids,
+                consultant_ids=consultant_ids,
+                statuses=frozenset(statuses) or None,
+                form_versions=parse_form_versions(registry, form_versions) or None,
                 enrolled_from=enrolled_from.date() if enrolled_from else None,
                 enrolled_to=enrolled_to.date() if enrolled_to else None,
                 mode=mode,

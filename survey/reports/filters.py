@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +15,34 @@ CITIZEN_MODES = (Mode.SELF.value, Mode.ASSISTED.value)
 
 
 class ReportError(ValueError):
-    """Input a report cannot be built from; the message says what is wrong and what would do."""
+    """Input a report cannot be built from; the message says what is wrong and what would do.
+
+    `str()` is the English message for the command line; `code` and `params` let the web
+    page say the same through Babel, in words without command-line flags.
+    """
+
+    def __init__(self, message: str, code: str = "", /, **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+def parse_form_versions(registry: Any, texts: Iterable[str]) -> dict[str, set[int]]:
+    """("citizen:1", "citizen:2") -> {"citizen": {1, 2}}; every form version must exist."""
+    known = {(v.id, v.version) for v in registry.forms()}
+    chosen: dict[str, set[int]] = {}
+    for text in texts:
+        form, _, number = text.partition(":")
+        form, number = form.strip(), number.strip()
+        if not form or not number.isdigit() or (form, int(number)) not in known:
+            listed = ", ".join(f"{f}:{n}" for f, n in sorted(known))
+            raise ReportError(
+                f"unknown form version {text!r}; write FORM:N (known: {listed})",
+                "unknown_form_version",
+                version=text,
+            )
+        chosen.setdefault(form, set()).add(int(number))
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -47,17 +74,26 @@ class Filters:
                 {form: frozenset(versions) for form, versions in self.form_versions.items()},
             )
         if self.mode is not None and self.mode not in CITIZEN_MODES:
-            raise ReportError(f"mode must be one of {', '.join(CITIZEN_MODES)}, not {self.mode!r}")
+            raise ReportError(
+                f"mode must be one of {', '.join(CITIZEN_MODES)}, not {self.mode!r}",
+                "bad_mode",
+                mode=self.mode,
+            )
         known = {s.value for s in CourseStatus}
         unknown = sorted(set(self.statuses or ()) - known)
         if unknown:
             raise ReportError(
-                f"unknown course status {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+                f"unknown course status {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+                "bad_status",
+                status=", ".join(unknown),
             )
         if self.enrolled_from and self.enrolled_to and self.enrolled_from > self.enrolled_to:
             raise ReportError(
                 f"the enrolment period starts ({self.enrolled_from}) after it ends "
-                f"({self.enrolled_to})"
+                f"({self.enrolled_to})",
+                "period_reversed",
+                start=self.enrolled_from.isoformat(),
+                end=self.enrolled_to.isoformat(),
             )
 
 

@@ -31,6 +31,9 @@ class ReportRequest:
     targets: Mapping[str, float] | None = field(default=None, hash=False)
 
 
+PAIRED_MESSAGE = "--paired needs at least two measurement points, e.g. --points 1,3"
+
+
 def parse_points(text: str) -> tuple[int, ...]:
     """ "1,3" -> (1, 3); every point a positive whole number, none twice."""
     points = []
@@ -39,20 +42,27 @@ def parse_points(text: str) -> tuple[int, ...]:
         if not part.isdigit() or int(part) < 1:
             raise ReportError(
                 f"a measurement point must be a positive whole number, not {part!r} "
-                f"(write points like 1,3)"
+                f"(write points like 1,3)",
+                "bad_point",
+                point=part,
             )
         points.append(int(part))
     if len(set(points)) != len(points):
-        raise ReportError(f"a measurement point is given twice in {text!r}")
+        raise ReportError(
+            f"a measurement point is given twice in {text!r}", "repeated_point", points=text
+        )
     return tuple(points)
 
 
 def _item(registry: InstrumentRegistry, code: str | None, option: str = "--item") -> Item:
     if not code:
-        raise ReportError(f"this table needs an item: give {option} CODE")
+        raise ReportError(
+            f"this table needs an item: give {option} CODE",
+            "needs_item" if option == "--item" else "needs_by",
+        )
     item = registry.find_item(code)
     if item is None:
-        raise ReportError(f"unknown item code {code!r}")
+        raise ReportError(f"unknown item code {code!r}", "unknown_item", code=code)
     return item
 
 
@@ -60,16 +70,22 @@ def _tabulable(item: Item, *, single: bool) -> Item:
     if item.type in (ItemType.TEXT, ItemType.DATE):
         raise ReportError(
             f"{item.code} is a {item.type.value} item; only choice items (and numbers with "
-            f"report groups) can be tabulated"
+            f"report groups) can be tabulated",
+            "not_tabulable",
+            code=item.code,
         )
     if item.type is ItemType.INTEGER and not item.groups:
         raise ReportError(
             f"{item.code} is a number without report groups; only choice items and numbers "
-            f"with groups (such as person.age) can be tabulated"
+            f"with groups (such as person.age) can be tabulated",
+            "not_tabulable",
+            code=item.code,
         )
     if single and item.type is ItemType.MULTIPLE_CHOICE:
         raise ReportError(
-            f"{item.code} allows several answers; a cross-tabulation needs one answer per citizen"
+            f"{item.code} allows several answers; a cross-tabulation needs one answer per citizen",
+            "several_answers",
+            code=item.code,
         )
     return item
 
@@ -82,7 +98,9 @@ def _single_point(request: ReportRequest) -> int:
     if request.points is None:
         return 1
     if len(request.points) != 1:
-        raise ReportError(f"the {request.table} table is for one measurement point; give one")
+        raise ReportError(
+            f"the {request.table} table is for one measurement point; give one", "one_point"
+        )
     return request.points[0]
 
 
@@ -116,12 +134,18 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
     lang = builders.check_language(request.lang)
     table, filters = request.table, request.filters
     if table not in TABLES:
-        raise ReportError(f"unknown table {table!r} (known: {', '.join(TABLES)})")
+        raise ReportError(
+            f"unknown table {table!r} (known: {', '.join(TABLES)})", "unknown_table", table=table
+        )
     for point in request.points or ():
         if isinstance(point, bool) or not isinstance(point, int) or point < 1:
-            raise ReportError(f"a measurement point must be a positive whole number, not {point!r}")
+            raise ReportError(
+                f"a measurement point must be a positive whole number, not {point!r}",
+                "bad_point",
+                point=str(point),
+            )
     if request.paired and request.points is not None and len(request.points) < 2:
-        raise ReportError("--paired needs at least two measurement points, e.g. --points 1,3")
+        raise ReportError(PAIRED_MESSAGE, "paired_one_point")
 
     if table == "waves":
         _refuse(request, "--item", "--by", "--points", "--paired")
@@ -141,7 +165,7 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
         item = _tabulable(_item(registry, request.item), single=False)
         points = request.points or (1,)
         if request.paired and len(points) < 2:
-            raise ReportError("--paired needs at least two measurement points, e.g. --points 1,3")
+            raise ReportError(PAIRED_MESSAGE, "paired_one_point")
         counts = queries.answer_counts(
             session, filters, item.code, points, paired=request.paired, groups=_groups(item)
         )
@@ -176,7 +200,9 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
             raise ReportError(
                 "--by must be status or an outcome: "
                 + ", ".join(f"{k} ({code})" for k, code in OUTCOMES.items())
-                + (f", not {by!r}" if by else "")
+                + (f", not {by!r}" if by else ""),
+                "bad_by",
+                by=by or "",
             )
         cells = queries.outcome_split_counts(
             session, filters, item.code, point, OUTCOMES[outcome], _groups(item)
@@ -190,7 +216,7 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
     rule = score_rule(registry)
     points = request.points or _points_with_forms(session, filters)
     if request.paired and len(points) < 2:
-        raise ReportError("--paired needs at least two measurement points, e.g. --points 1,3")
+        raise ReportError(PAIRED_MESSAGE, "paired_one_point")
     scored = sorted(
         {
             option.code

@@ -31,9 +31,10 @@ from survey.access import roles_required
 from survey.audit import services as audit
 from survey.db import get_session
 from survey.instruments.schema import CHOICE_TYPES, ItemType
-from survey.models import Role, Team
+from survey.labels import STATUS_LABELS
+from survey.models import CourseStatus, Role, Team, TeamMembership, User
 from survey.reports import web
-from survey.reports.filters import Filters, ReportError
+from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.service import TABLES, ReportRequest, build, parse_points
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -101,11 +102,90 @@ def _date(name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ReportError(_("%(date)s is not a date (write YYYY-MM-DD).", date=text)) from None
+        raise ReportError(f"{text!r} is not a date", "bad_date", date=text) from None
+
+
+def _my_consultants(teams: list[Team]) -> list[User]:
+    """The consultants of the leader's teams, by name."""
+    ids = sorted(t.id for t in teams)
+    if not ids:
+        return []
+    stmt = (
+        select(User)
+        .join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.team_id.in_(ids), User.role == Role.CONSULTANT)
+        .distinct()
+        .order_by(User.full_name, User.username)
+    )
+    return list(get_session().scalars(stmt))
+
+
+def _form_versions() -> list[tuple[str, str]]:
+    """The versions of the forms in the registry: ("citizen:1", "Title, version 1")."""
+    lang = _lang()
+    return [
+        (
+            f"{v.id}:{v.version}",
+            _("%(form)s, version %(version)s", form=v.title.get(lang), version=v.version),
+        )
+        for v in sorted(_registry().forms(), key=lambda v: (v.id, v.version))
+    ]
+
+
+def error_message(exc: ReportError) -> str:
+    """What is wrong with the request, in the user's language and without command-line flags."""
+    p = exc.params
+    messages = {
+        "unknown_table": lambda: _("There is no table called %(table)s.", table=p["table"]),
+        "bad_date": lambda: _("%(date)s is not a date (write YYYY-MM-DD).", date=p["date"]),
+        "bad_point": lambda: _(
+            "A measurement point must be a whole number of 1 or more, not %(point)s. "
+            "Write the points like 1,3.",
+            point=p["point"],
+        ),
+        "repeated_point": lambda: _(
+            "A measurement point is given twice in %(points)s.", points=p["points"]
+        ),
+        "paired_one_point": lambda: _(
+            "Comparing the same citizens (paired) needs at least two measurement points, "
+            "for example 1,3."
+        ),
+        "needs_item": lambda: _("This table needs an item: choose one under Item."),
+        "needs_by": lambda: _("This table needs a second item or a grouping: choose one under By."),
+        "unknown_item": lambda: _("There is no item with the code %(code)s.", code=p["code"]),
+        "not_tabulable": lambda: _(
+            "%(code)s cannot be shown in a table: choose an item with answer options.",
+            code=p["code"],
+        ),
+        "several_answers": lambda: _(
+            "%(code)s allows several answers, so it cannot be cross-tabulated. "
+            "Choose an item with one answer.",
+            code=p["code"],
+        ),
+        "one_point": lambda: _("This table is for one measurement point: give only one."),
+        "bad_by": lambda: _(
+            "Choose course status, employment, education or work placement under By."
+        ),
+        "bad_mode": lambda: _("Unknown way of completing the form: %(mode)s.", mode=p["mode"]),
+        "bad_status": lambda: _("Unknown course status: %(status)s.", status=p["status"]),
+        "period_reversed": lambda: _(
+            "The enrolment period starts (%(start)s) after it ends (%(end)s).",
+            start=p["start"],
+            end=p["end"],
+        ),
+        "unknown_form_version": lambda: _(
+            "Unknown form version: %(version)s.", version=p["version"]
+        ),
+    }
+    make = messages.get(exc.code)
+    if make is None:
+        return _("The table cannot be made from these choices.")
+    return make()
 
 
 def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
-    """The filters of the query string, limited to the leader's teams (another team: 403)."""
+    """The filters of the query string, limited to the leader's teams (another team or a
+    consultant outside them: 403)."""
     chosen = request.args.get("team", "").strip()
     if chosen:
         if not chosen.isdigit() or int(chosen) not in {t.id for t in teams}:
@@ -114,8 +194,20 @@ def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
     else:
         scope = teams
     mode = request.args.get("mode", "").strip() or None
+    consultant_ids = None
+    consultant = request.args.get("consultant", "").strip()
+    if consultant:
+        mine = {u.id for u in _my_consultants(teams)}
+        if not consultant.isdigit() or int(consultant) not in mine:
+            abort(403)
+        consultant_ids = frozenset({int(consultant)})
+    status = request.args.get("status", "").strip()
+    version = request.args.get("form_version", "").strip()
     filters = Filters(
         team_ids=frozenset(t.id for t in scope) or frozenset({-1}),
+        consultant_ids=consultant_ids,
+        statuses=frozenset({status}) if status else None,
+        form_versions=parse_form_versions(_registry(), [version]) if version else None,
         enrolled_from=_date("from"),
         enrolled_to=_date("to"),
         mode=mode,
@@ -126,7 +218,7 @@ def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
 def _request(filters: Filters) -> ReportRequest:
     table = request.args.get("table", "waves").strip()
     if table not in TABLES:
-        raise ReportError(_("Unknown table %(table)s.", table=table))
+        raise ReportError(f"unknown table {table!r}", "unknown_table", table=table)
     applies = APPLIES[table]
     item = request.args.get("item", "").strip() or None
     by = request.args.get("by", "").strip() or None
@@ -179,7 +271,7 @@ def index() -> ResponseReturnValue:
         filters, scope = _filters(teams)
         table = build(get_session(), _registry(), _request(filters))
     except ReportError as exc:
-        error = str(exc)
+        error = error_message(exc)
     else:
         data = _shown(table, scope)
         layout = web.layout(data, _lang())
@@ -187,6 +279,9 @@ def index() -> ResponseReturnValue:
     return render_template(
         "reports/index.html",
         teams=teams,
+        consultants=_my_consultants(teams),
+        statuses=[(s.value, STATUS_LABELS[s.value]) for s in CourseStatus],
+        form_versions=_form_versions(),
         tables=TABLES,
         items=_items(),
         args=request.args,
@@ -206,7 +301,7 @@ def _one_table() -> tuple[dict[str, Any], str]:
         report = _request(filters)
         table = build(get_session(), _registry(), report)
     except ReportError as exc:
-        abort(422, description=str(exc))
+        abort(422, description=error_message(exc))
     return _shown(table, scope), report.table
 
 
@@ -245,7 +340,7 @@ def standard_xlsx() -> ResponseReturnValue:
     try:
         filters, scope = _filters(teams)
     except ReportError as exc:
-        abort(422, description=str(exc))
+        abort(422, description=error_message(exc))
     sheets = []
     for title, spec in STANDARD:
         report = ReportRequest(filters=filters, lang=_lang(), **spec)

@@ -10,6 +10,8 @@ import json
 import pytest
 
 from survey.reports.cli import report
+from survey.reports.filters import Filters, ReportError, parse_form_versions
+from survey.reports.service import parse_points
 
 
 def run(cohort, *args: str):
@@ -57,6 +59,41 @@ def test_team_mode_and_period_options(sqlite_cohort) -> None:
         "citizen": [1, 0, 1],
         "staff": [0, 0, 0],
     }
+
+
+def test_consultant_status_and_form_version_options(sqlite_cohort) -> None:
+    def waves(*args: str) -> dict:
+        return json.loads(ok(sqlite_cohort, "waves", *args, "--format", "json"))["forms"]
+
+    # anne has c1, c2, c6 (a draft only) and c7 (Syd); bo has c3, c4 and c5
+    assert waves("--consultant", "anne") == {"citizen": [3, 1, 2], "staff": [3, 0, 1]}
+    assert waves("--consultant", "anne", "--consultant", "bo") == waves()
+    assert waves("--status", "ended_planned") == {"citizen": [1, 1, 1], "staff": [1, 0, 0]}
+    assert waves("--status", "ended_planned", "--status", "ended_unplanned") == {
+        "citizen": [2, 1, 1],
+        "staff": [2, 0, 0],
+    }
+    assert waves("--consultant", "bo", "--status", "ended_unplanned") == {
+        "citizen": [1],
+        "staff": [1],
+    }
+    # version 2 of the citizen form: c1 at point 2, c2 at point 3, c4 at point 1; staff forms stay
+    assert waves("--form-version", "citizen:2") == {"citizen": [1, 1, 1], "staff": [5, 0, 1]}
+    assert waves("--form-version", "citizen:1") == {"citizen": [5, 1, 3], "staff": [5, 0, 1]}
+    assert waves("--form-version", "citizen:1", "--form-version", "citizen:2") == waves()
+
+
+def test_the_status_filter_changes_the_who5_mean(sqlite_cohort) -> None:
+    def who5(*args: str) -> dict:
+        return json.loads(ok(sqlite_cohort, "who5", "--points", "1", *args, "--format", "json"))
+
+    everyone = who5()
+    ended = who5("--status", "ended_planned", "--status", "ended_unplanned")
+    assert everyone["n"] == [6]
+    assert ended["n"] == [2]  # c3 (52) and c4 (4)
+    assert ended["mean"] == [28.0]
+    assert who5("--form-version", "citizen:2")["mean"] == [4.0]  # c4 alone
+    assert who5("--consultant", "bo")["n"] == [3]  # c3, c4, c5
 
 
 def test_text_is_laid_out_like_the_report(sqlite_cohort) -> None:
@@ -157,6 +194,11 @@ def test_csv_has_full_figures(sqlite_cohort) -> None:
         (["status", "--paired"], "--paired does not apply to the status table"),
         (["waves", "--team", "Øst"], "unknown team 'Øst'"),
         (["waves", "--from", "2026-05-01", "--to", "2026-01-01"], "starts (2026-05-01) after"),
+        (["waves", "--consultant", "nobody"], "unknown consultant 'nobody'"),
+        (["waves", "--consultant", "anne", "--consultant", "x"], "unknown consultant 'x'"),
+        (["waves", "--form-version", "citizen:9"], "unknown form version 'citizen:9'"),
+        (["waves", "--form-version", "citizen"], "write FORM:N"),
+        (["waves", "--form-version", "nonsense:1"], "known: citizen:1, citizen:2, staff:1"),
     ],
 )
 def test_bad_input_is_exit_2_with_a_message(sqlite_cohort, args: list[str], message: str) -> None:
@@ -174,6 +216,7 @@ def test_bad_input_is_exit_2_with_a_message(sqlite_cohort, args: list[str], mess
         ["weather", "--format", "json"],
         ["waves", "--format", "xml"],
         ["waves", "--mode", "staff", "--format", "json"],
+        ["waves", "--status", "weird", "--format", "json"],
         ["waves", "--from", "1 May", "--format", "json"],
         ["waves"],
     ],
@@ -183,3 +226,24 @@ def test_bad_options_are_usage_errors(sqlite_cohort, args: list[str]) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "Error" in result.stderr
+
+
+def test_report_errors_carry_a_code_for_the_web_page(sqlite_cohort) -> None:
+    with pytest.raises(ReportError) as caught:
+        parse_points("1,0")
+    assert caught.value.code == "bad_point"
+    assert caught.value.params == {"point": "0"}
+    assert str(caught.value).startswith("a measurement point must be a positive whole number")
+    with pytest.raises(ReportError) as caught:
+        parse_form_versions(sqlite_cohort.registry, ["citizen:2", "staff:7"])
+    assert (caught.value.code, caught.value.params) == (
+        "unknown_form_version",
+        {"version": "staff:7"},
+    )
+    assert parse_form_versions(sqlite_cohort.registry, ["citizen:1", "citizen:2", "staff:1"]) == {
+        "citizen": {1, 2},
+        "staff": {1},
+    }
+    with pytest.raises(ReportError) as caught:
+        Filters(statuses={"paused"})
+    assert (caught.value.code, caught.value.params) == ("bad_status", {"status": "paused"})

@@ -10,14 +10,16 @@ import json
 import re
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from survey.db import get_engine
 from survey.models import AuditEvent, Citizen, Response, ResponseStatus, Team, TeamMembership, User
 from survey.reports import web
-from survey.reports.views import STANDARD
+from survey.reports.filters import ReportError
+from survey.reports.views import STANDARD, error_message
 from tests.conftest import login
 
 PAGES = {
@@ -89,17 +91,47 @@ def test_p_values_have_three_significant_digits(demo_app) -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("table=distribution&item=no.such", "unknown item code"),
-        ("table=distribution&item=health.mental&points=0", "positive whole number"),
-        ("table=distribution&item=health.mental&points=1&paired=1", "at least two"),
-        ("table=nonsense", "nonsense"),
-        ("table=waves&from=2026-13-01", "2026-13-01"),
+        ("table=distribution&item=no.such", "Der findes intet spørgsmål med koden no.such."),
+        (
+            "table=distribution&item=health.mental&points=0",
+            "Et målepunkt skal være et helt tal på 1 eller derover, ikke 0.",
+        ),
+        (
+            "table=distribution&item=health.mental&points=1&paired=1",
+            "skal der vælges mindst to målepunkter, fx 1,3.",
+        ),
+        ("table=distribution", "Denne tabel skal have et spørgsmål: vælg et under Spørgsmål."),
+        ("table=by&item=health.mental&by=weather", "under Opdelt efter."),
+        ("table=nonsense", "Der findes ingen tabel med navnet nonsense."),
+        ("table=waves&from=2026-13-01", "2026-13-01 er ikke en dato"),
+        ("table=waves&from=2026-05-01&to=2026-01-01", "starter (2026-05-01) efter"),
+        ("table=waves&status=weird", "Ukendt forløbsstatus: weird."),
+        ("table=waves&form_version=citizen:9", "Ukendt skemaversion: citizen:9."),
     ],
 )
-def test_bad_input_shows_the_message_with_422(demo_app, query: str, message: str) -> None:
+def test_bad_input_shows_a_danish_message_with_422(demo_app, query: str, message: str) -> None:
     response = leader(demo_app).get(f"/reports?{query}")
     assert response.status_code == 422
-    assert message in html.unescape(response.get_data(as_text=True))
+    error = error_box(response.get_data(as_text=True))
+    assert message in error
+    assert "--" not in error  # no command-line flags on the page
+
+
+def error_box(page: str) -> str:
+    found = re.search(r'<div class="error-summary" role="alert">(.*?)</div>', page, re.S)
+    assert found, "no error message"
+    return html.unescape(found.group(1))
+
+
+def test_the_message_follows_the_language(demo_app) -> None:
+    with demo_app.test_request_context():
+        exc = ReportError("unknown item code 'x'", "unknown_item", code="x")
+        assert str(exc) == "unknown item code 'x'"
+        with force_locale("en"):
+            assert error_message(exc) == "There is no item with the code x."
+        with force_locale("da"):
+            assert error_message(exc) == "Der findes intet spørgsmål med koden x."
+            assert error_message(ReportError("odd")) == "Tabellen kan ikke laves ud fra disse valg."
 
 
 def test_csv_and_xlsx_downloads(demo_app) -> None:
@@ -175,6 +207,94 @@ def test_downloads_are_audited_without_figures(demo_app) -> None:
         ("leder.nord", {"table": "who5", "format": "xlsx"}),
         ("leder.nord", {"table": "standard", "format": "xlsx"}),
     ]
+
+
+# --- consultant, course status and form version ------------------------------------------------
+
+
+def user_id(demo_app, username: str) -> int:
+    with Session(get_engine(demo_app)) as db:
+        return db.scalar(select(User.id).where(User.username == username))
+
+
+def test_the_form_offers_my_consultants_statuses_and_form_versions(demo_app) -> None:
+    page = leader(demo_app).get("/reports?table=waves").get_data(as_text=True)
+    consultants = page.split('<select id="consultant"', 1)[1].split("</select>", 1)[0]
+    for name in ("Anne Holm", "Mads Kjær", "Sofie Berg"):
+        assert name in consultants
+    for name in ("Jonas Lund", "Maria Friis", "Peter Dahl", "Lene Nørgaard"):
+        assert name not in consultants  # Team Syd's consultants; leaders are not consultants
+    assert f'value="{user_id(demo_app, "anne")}"' in consultants
+    statuses = page.split('<select id="status"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'value="(\w*)"', statuses) == [
+        "",
+        "active",
+        "ended_planned",
+        "ended_unplanned",
+    ]
+    assert "Planlagt afsluttet" in statuses
+    versions = page.split('<select id="form_version"', 1)[1].split("</select>", 1)[0]
+    assert 'value="citizen:1"' in versions
+    assert 'value="staff:1"' in versions
+    assert "Borgerskema, version 1" in versions
+
+
+def citizen_forms_at_baseline(demo_app, **where) -> int:
+    with Session(get_engine(demo_app)) as db:
+        nord = db.scalar(select(Team.id).where(Team.name == "Team Nord"))
+        stmt = (
+            select(func.count())
+            .select_from(Response)
+            .join(Citizen, Citizen.id == Response.citizen_id)
+            .where(
+                Citizen.team_id == nord,
+                Response.point == 1,
+                Response.form_id == "citizen",
+                Response.status == ResponseStatus.SUBMITTED.value,
+                *(getattr(Citizen, k) == v for k, v in where.items()),
+            )
+        )
+        return db.scalar(stmt)
+
+
+def baseline_cell(page: str) -> str:
+    cells = table_cells(page)
+    return cells[cells.index("Borgerskema") + 1]
+
+
+def test_the_consultant_and_status_filters_change_the_figures(demo_app) -> None:
+    client = leader(demo_app)
+    anne = user_id(demo_app, "anne")
+    everyone = baseline_cell(client.get("/reports?table=waves").get_data(as_text=True))
+    assert everyone == str(citizen_forms_at_baseline(demo_app))
+    page = client.get(f"/reports?table=waves&consultant={anne}")
+    assert page.status_code == 200
+    annes = baseline_cell(page.get_data(as_text=True))
+    assert annes == str(citizen_forms_at_baseline(demo_app, consultant_id=anne))
+    assert int(annes) < int(everyone)
+    active = baseline_cell(client.get("/reports?table=waves&status=active").get_data(as_text=True))
+    assert active == str(citizen_forms_at_baseline(demo_app, status="active"))
+    assert int(active) < int(everyone)
+    status = table_cells(client.get("/reports?table=status&status=active").get_data(as_text=True))
+    assert status[status.index("– Planlagt afsluttet forløb") + 1] == "0"
+    assert status[status.index("– Uplanlagt afsluttet forløb") + 1] == "0"
+    assert (
+        status[status.index("– Fortsat igangværende forløb") + 1]
+        == status[status.index("Antal borgere med en opstartsmåling") + 1]
+    )
+    # the only version of each form in the demo: the same figures as without the filter
+    same = client.get("/reports?table=waves&form_version=citizen:1").get_data(as_text=True)
+    assert baseline_cell(same) == everyone
+
+
+def test_a_consultant_outside_my_teams_is_refused(demo_app) -> None:
+    client = leader(demo_app)
+    jonas = user_id(demo_app, "jonas")
+    for url in ("/reports", "/reports/table.csv", "/reports/table.xlsx", "/reports/standard.xlsx"):
+        assert client.get(f"{url}?table=waves&consultant={jonas}").status_code == 403, url
+    lene = user_id(demo_app, "leder.nord")
+    assert client.get(f"/reports?table=waves&consultant={lene}").status_code == 403
+    assert client.get("/reports?table=waves&consultant=abc").status_code == 403
 
 
 # --- small-cell suppression --------------------------------------------------------------------
