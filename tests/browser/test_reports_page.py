@@ -41,5 +41,7 @@ def test_each_table_draws_its_chart(
 def test_a_bad_item_shows_the_message(page: Page, base_url: str, outside_requests) -> None:
     log_in(page, base_url, "leder.nord")
     page.goto(f"{base_url}/reports?table=distribution&item=no.such")
-    expect(page.get_by_role("alert")).to_contain_text("unknown item code")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Der findes intet spørgsmål med koden no.such"
+    )
     assert_accessible(page)
