@@ -109,6 +109,25 @@ def _p3(value: float | None) -> str:
     return "" if value is None else f"{value:.3g}"
 
 
+def _matrix_rows(d: dict, text: bool) -> list[list]:
+    """The body of a two-way table (crosstab, by): a row per row label, its total last."""
+    return [
+        [
+            label,
+            *(_cell(c, p, text) for c, p in zip(counts, percents, strict=True)),
+            _cell(total, total_pct, text),
+        ]
+        for label, counts, percents, total, total_pct in zip(
+            d["rows"]["labels"],
+            d["counts"],
+            d["percents"],
+            d["row_totals"],
+            d["row_percents"],
+            strict=True,
+        )
+    ]
+
+
 def _cell(count: Any, percent: float | None, text: bool) -> Any:
     """A percent; for a suppressed count "<5" in its place."""
     if count == SMALL:
@@ -160,21 +179,7 @@ def layout(d: dict[str, Any], lang: str = "da", text: bool = True) -> dict[str, 
             rows.append([w["total_n"], *(_total(n, text) for n in d["n"])])
     elif kind == "crosstab":
         head = [d["rows"]["label"], *d["columns"]["labels"], w["total_n"]]
-        for label, counts, percents, total, total_pct in zip(
-            d["rows"]["labels"],
-            d["counts"],
-            d["percents"],
-            d["row_totals"],
-            d["row_percents"],
-            strict=True,
-        ):
-            rows.append(
-                [
-                    label,
-                    *(_cell(c, p, text) for c, p in zip(counts, percents, strict=True)),
-                    _cell(total, total_pct, text),
-                ]
-            )
+        rows.extend(_matrix_rows(d, text))
         rows.append(
             [
                 w["total_n"],
@@ -187,21 +192,7 @@ def layout(d: dict[str, Any], lang: str = "da", text: bool = True) -> dict[str, 
         )
     elif kind == "by":
         head = [d["rows"]["label"], *d["columns"]["labels"], w["total"]]
-        for label, counts, percents, total, total_pct in zip(
-            d["rows"]["labels"],
-            d["counts"],
-            d["percents"],
-            d["row_totals"],
-            d["row_percents"],
-            strict=True,
-        ):
-            rows.append(
-                [
-                    label,
-                    *(_cell(c, p, text) for c, p in zip(counts, percents, strict=True)),
-                    _cell(total, total_pct, text),
-                ]
-            )
+        rows.extend(_matrix_rows(d, text))
         rows.append([w["total_n"], *(_total(n, text) for n in [*d["column_totals"], d["n"]])])
         rows.append([w["test"], d["test"] or ""])
         rows.append([w["p_value"], _p3(d["p_value"]) if text else d["p_value"]])
