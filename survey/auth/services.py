@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from survey import audit
 from survey.auth.passwords import generate_password, password_problems
 from survey.auth.principal import Principal
 from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
-from survey.passwords import hash_password, needs_rehash, verify_password
+from survey.passwords import hash_password, needs_rehash, token_digest, verify_password
 
 
 @cache
@@ -30,10 +29,6 @@ TOUCH_EVERY = timedelta(seconds=60)
 
 class AccountError(ValueError):
     """A refused account change; the message is for the user."""
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -62,13 +57,13 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def open_session(session: Session, user: User) -> str:
     """A new server-side session; the returned token goes in the cookie, its digest in the db."""
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(id=_digest(token), user_id=user.id))
+    session.add(UserSession(id=token_digest(token), user_id=user.id))
     return token
 
 
 def close_session(session: Session, token: str) -> None:
     session.execute(
-        update(UserSession).where(UserSession.id == _digest(token)).values(revoked_at=utcnow())
+        update(UserSession).where(UserSession.id == token_digest(token)).values(revoked_at=utcnow())
     )
 
 
@@ -78,7 +73,7 @@ def revoke_all_sessions(session: Session, user: User, keep: str | None = None) -
         UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
     )
     if keep:
-        statement = statement.where(UserSession.id != _digest(keep))
+        statement = statement.where(UserSession.id != token_digest(keep))
     session.execute(statement.values(revoked_at=utcnow()))
 
 
@@ -93,7 +88,7 @@ def load_principal(session: Session, token: str, idle: timedelta) -> Loaded:
     row = session.execute(
         select(UserSession, User)
         .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == _digest(token))
+        .where(UserSession.id == token_digest(token))
     ).first()
     if row is None:
         return Loaded(None)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -13,13 +12,9 @@ from sqlmodel import Session
 
 from survey.db import get_session
 from survey.models import KioskSession, Response, User, utcnow
-from survey.passwords import hash_password, verify_password
+from survey.passwords import hash_password, token_digest, verify_password
 
 SESSION_KEY = "kiosk"
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def hand_over(response: Response) -> ResponseReturnValue:
@@ -36,7 +31,7 @@ def hand_over(response: Response) -> ResponseReturnValue:
     assert response.entered_by_id is not None
     db.add(
         KioskSession(
-            id=_digest(token), response_id=response.id, consultant_id=response.entered_by_id
+            id=token_digest(token), response_id=response.id, consultant_id=response.entered_by_id
         )
     )
     db.commit()
@@ -48,7 +43,7 @@ def current(db: Session) -> KioskSession | None:
     token = session.get(SESSION_KEY)
     if not token:
         return None
-    return db.get(KioskSession, _digest(token))
+    return db.get(KioskSession, token_digest(token))
 
 
 def idle_limit() -> timedelta:
