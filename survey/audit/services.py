@@ -40,9 +40,12 @@ ACTIONS = (
     "response.update",
     "response.submit",
     "response.amend",
+    "citizen.trend",
     "audit.view",
     "audit.export",
     "export",
+    "data.export",
+    "data.import",
 )
 
 

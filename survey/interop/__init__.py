@@ -1,0 +1,1 @@
+"""Data in and out: CSV import, evaluator exports with a codebook, FHIR resources."""
