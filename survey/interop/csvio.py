@@ -1,0 +1,170 @@
+"""Reading and writing the interchange CSV files: UTF-8 (with or without a BOM), comma or
+semicolon (as Danish Excel writes it), the header checked by name, each record with the file
+line it starts on, so every message can name the line a person sees in an editor."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from flask import has_app_context, has_request_context
+from flask_babel import force_locale, gettext
+
+CITIZEN_COLUMNS = (
+    "citizen",
+    "enrolled_on",
+    "team",
+    "consultant",
+    "status",
+    "status_reason",
+    "ended_on",
+)
+RESPONSE_COLUMNS = (
+    "citizen",
+    "point",
+    "administered_on",
+    "form",
+    "form_version",
+    "mode",
+    "item",
+    "value",
+)
+MULTIPLE_SEPARATOR = ";"
+"""Between the codes of a multiple-choice answer, whatever the file's delimiter (in a
+semicolon file the field is quoted, which the csv module does on both ends)."""
+
+DELIMITERS = (",", ";")
+MAX_SHOWN_PROBLEMS = 50
+
+
+def _(message: str, **params: object) -> str:
+    """gettext that also works in a command: outside a request the app's locale selector has no
+    session to read, so commands get the English text (the msgid), as every CLI message is."""
+    if has_request_context():
+        return gettext(message, **params)
+    if has_app_context():
+        with force_locale("en"):
+            return gettext(message, **params)
+    return message % params if params else message
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One reason a file is refused, at the physical line (header = 1) where its record starts."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return _("Line %(line)s: %(message)s", line=self.line, message=self.message)
+
+
+class FileRefused(Exception):
+    """The file cannot be read at all (wrong header, not UTF-8, empty)."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    fields: dict[str, str]
+
+
+@contextmanager
+def open_text(source: IO[str] | str | Path) -> Iterator[IO[str]]:
+    """A text stream over a path (opened as UTF-8 with the BOM dropped) or the caller's stream
+    (a web upload wrapped in io.TextIOWrapper), which is left open."""
+    if isinstance(source, str | Path):
+        with open(source, encoding="utf-8-sig", newline="") as stream:
+            yield stream
+    else:
+        yield source
+
+
+def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
+    """The file's data records, one at a time (nothing is held but the current record).
+
+    The delimiter is whichever of , and ; the header line holds more of; the header must name
+    exactly `columns`, in any order. Blank lines are skipped. A record with the wrong number of
+    fields still comes out, with None for the missing fields and the extra ones under "".
+    """
+    try:
+        first = stream.readline()
+    except UnicodeDecodeError:
+        raise FileRefused(Problem(1, _("the file is not UTF-8 text."))) from None
+    header_line = first.lstrip("\ufeff")
+    if not header_line.strip():
+        raise FileRefused(Problem(1, _("the file is empty; the first line must be the header.")))
+    delimiter = max(DELIMITERS, key=header_line.count)
+    header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
+    if sorted(header) != sorted(columns) or len(set(header)) != len(header):
+        raise FileRefused(
+            Problem(
+                1,
+                _(
+                    "the header must name the columns %(expected)s; it has %(found)s.",
+                    expected=",".join(columns),
+                    found=",".join(header),
+                ),
+            )
+        )
+    reader = csv.reader(stream, delimiter=delimiter)
+    previous_end = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise FileRefused(
+                Problem(previous_end + 1, _("the file is not UTF-8 text from this line on."))
+            ) from None
+        except csv.Error as exc:
+            raise FileRefused(
+                Problem(
+                    previous_end + 1,
+                    _("the line cannot be read as CSV (%(reason)s).", reason=str(exc)),
+                )
+            ) from None
+        start, previous_end = previous_end + 1, reader.line_num + 1
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        fields: dict[str, str] = dict(zip(header, row, strict=False))
+        if len(row) != len(header):
+            fields[""] = str(len(row))
+        yield Record(start, fields)
+
+
+def wrong_field_count(record: Record, columns: Sequence[str]) -> Problem | None:
+    if "" not in record.fields:
+        return None
+    return Problem(
+        record.line,
+        _(
+            "expected %(expected)s fields, found %(found)s.",
+            expected=len(columns),
+            found=record.fields[""],
+        ),
+    )
+
+
+def writer(out: IO[str], delimiter: str = ",") -> csv.writer:  # type: ignore[valid-type]
+    """A CSV writer as the import reads it: minimal quoting, \\r\\n line ends (RFC 4180)."""
+    if delimiter not in DELIMITERS:
+        raise ValueError(f"the delimiter must be one of {DELIMITERS}")
+    return csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+
+
+def to_text(rows: Sequence[Sequence[object]], delimiter: str = ",") -> str:
+    """Rows as CSV text; for tests and small files."""
+    out = io.StringIO()
+    writer(out, delimiter).writerows(rows)
+    return out.getvalue()

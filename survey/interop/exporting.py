@@ -1,0 +1,344 @@
+"""Exports for evaluators: citizens and long answers in exactly the import formats, a wide table
+(CSV or XLSX) with scores, and the codebook. Every export is audited without a value, shows only
+the citizens `citizen_filter` lets through, and is pseudonymised unless told otherwise.
+
+Order (so two exports of the same data are the same file): citizens by the reference as written
+(the pseudonym or the real one), then point, then form id, then the form version's item order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Literal
+
+from openpyxl import Workbook
+from sqlalchemy import ColumnElement, select, true
+from sqlmodel import Session
+
+from survey import audit
+from survey.forms import visible
+from survey.instruments import InstrumentRegistry
+from survey.instruments import values as answer_values
+from survey.instruments.schema import InstrumentVersion, ItemType
+from survey.instruments.scoring import compute_all
+from survey.interop import codebook
+from survey.interop.csvio import CITIZEN_COLUMNS, RESPONSE_COLUMNS, writer
+from survey.interop.pseudonyms import Pseudonyms
+from survey.interop.values import cell
+from survey.models import Answer, Citizen, Response, ResponseStatus, Team, User
+
+CHUNK = 500  # citizens per query: bounded memory, few round trips
+
+
+@dataclass
+class ExportResult:
+    """What went into the file (the counts also go to the audit trail)."""
+
+    format: str
+    rows: int = 0
+    citizens: int = 0
+    responses: int = 0
+
+
+@dataclass(frozen=True)
+class _Citizen:
+    id: int
+    name: str
+    enrolled_on: date
+    team: str
+    consultant: str
+    status: str
+    status_reason: str
+    ended_on: str
+
+
+@dataclass(frozen=True)
+class _Response:
+    point: int
+    form: str
+    definition: InstrumentVersion
+    administered_on: date
+    mode: str
+    texts: dict[str, list[str]]
+
+
+def _citizens(
+    session: Session, citizen_filter: ColumnElement[bool] | None, pseudonyms: Pseudonyms
+) -> list[_Citizen]:
+    """The citizens in scope, sorted by the name the file gives them (one row each in memory:
+    the pseudonyms of one export must be consistent anyway)."""
+    statement = (
+        select(Citizen, Team.name, User.username)
+        .join(Team, Team.id == Citizen.team_id)
+        .outerjoin(User, User.id == Citizen.consultant_id)
+        .where(citizen_filter if citizen_filter is not None else true())
+    )
+    found = [
+        _Citizen(
+            citizen.id,
+            pseudonyms(citizen.reference),
+            citizen.enrolled_on,
+            team,
+            username or "",
+            str(getattr(citizen.status, "value", citizen.status)),
+            citizen.status_reason or "",
+            citizen.ended_on.isoformat() if citizen.ended_on else "",
+        )
+        for citizen, team, username in session.execute(statement)
+    ]
+    return sorted(found, key=lambda c: c.name)
+
+
+def _responses(
+    session: Session, registry: InstrumentRegistry, citizens: Sequence[_Citizen]
+) -> Iterator[tuple[_Citizen, list[_Response]]]:
+    """Each citizen with their submitted responses by point and form, CHUNK citizens a query."""
+    for start in range(0, len(citizens), CHUNK):
+        chunk = citizens[start : start + CHUNK]
+        ids = [c.id for c in chunk]
+        texts: dict[int, dict[str, list[str]]] = {}
+        for response_id, code, value in session.execute(
+            select(Answer.response_id, Answer.item_code, Answer.value)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Response.citizen_id.in_(ids), Response.status == ResponseStatus.SUBMITTED)
+            .order_by(Answer.response_id, Answer.item_code, Answer.position)
+        ):
+            texts.setdefault(response_id, {}).setdefault(code, []).append(value)
+        by_citizen: dict[int, list[_Response]] = {}
+        for row in session.execute(
+            select(
+                Response.id,
+                Response.citizen_id,
+                Response.point,
+                Response.form_id,
+                Response.form_version,
+                Response.administered_on,
+                Response.mode,
+            ).where(Response.citizen_id.in_(ids), Response.status == ResponseStatus.SUBMITTED)
+        ):
+            response_id, citizen_id, point, form, version, day, mode = row
+            by_citizen.setdefault(citizen_id, []).append(
+                _Response(
+                    point,
+                    form,
+                    registry.get(form, version),
+                    day,
+                    str(getattr(mode, "value", mode)),
+                    texts.get(response_id, {}),
+                )
+            )
+        for citizen in chunk:
+            yield citizen, sorted(by_citizen.get(citizen.id, []), key=lambda r: (r.point, r.form))
+
+
+def _record(
+    session: Session, actor: User | None, result: ExportResult, pseudonyms: Pseudonyms | None
+) -> ExportResult:
+    details: dict[str, object] = {
+        "format": result.format,
+        "rows": result.rows,
+        "citizens": result.citizens,
+        "responses": result.responses,
+    }
+    if pseudonyms is not None:
+        details["pseudonymised"] = not pseudonyms.real
+    audit.record("data.export", user=actor, session=session, details=details)
+    return result
+
+
+def export_citizens(
+    session: Session,
+    out: IO[str],
+    *,
+    citizen_filter: ColumnElement[bool] | None = None,
+    pseudonyms: Pseudonyms | None = None,
+    actor: User | None = None,
+    delimiter: str = ",",
+) -> ExportResult:
+    """The citizens file, as `survey import citizens` reads it."""
+    pseudonyms = pseudonyms or Pseudonyms()
+    result = ExportResult("citizens")
+    csv_out = writer(out, delimiter)
+    csv_out.writerow(CITIZEN_COLUMNS)
+    for c in _citizens(session, citizen_filter, pseudonyms):
+        csv_out.writerow(
+            [
+                c.name,
+                c.enrolled_on.isoformat(),
+                c.team,
+                c.consultant,
+                c.status,
+                c.status_reason,
+                c.ended_on,
+            ]
+        )
+        result.rows += 1
+        result.citizens += 1
+    return _record(session, actor, result, pseudonyms)
+
+
+def long_rows(point: int, response: _Response) -> Iterator[tuple[str, str]]:
+    """(item, value) for each item the respondent was asked (shown at this point, given the
+    answers) or answered, in the version's order; the value is empty when unanswered."""
+    definition = response.definition
+    answers = {
+        code: answer_values.decode(definition.item(code), stored)
+        for code, stored in response.texts.items()
+        if definition.has_item(code)
+    }
+    shown = visible(definition, answers, point)
+    for item in definition.items:
+        if item.code in shown or item.code in answers:
+            yield item.code, cell(item, response.texts.get(item.code, []))
+
+
+def export_long(
+    session: Session,
+    registry: InstrumentRegistry,
+    out: IO[str],
+    *,
+    citizen_filter: ColumnElement[bool] | None = None,
+    pseudonyms: Pseudonyms | None = None,
+    actor: User | None = None,
+    delimiter: str = ",",
+) -> ExportResult:
+    """Every submitted answer, one row each, as `survey import responses` reads it."""
+    pseudonyms = pseudonyms or Pseudonyms()
+    result = ExportResult("long")
+    csv_out = writer(out, delimiter)
+    csv_out.writerow(RESPONSE_COLUMNS)
+    for citizen, responses in _responses(
+        session, registry, _citizens(session, citizen_filter, pseudonyms)
+    ):
+        result.citizens += bool(responses)
+        for r in responses:
+            result.responses += 1
+            for code, value in long_rows(r.point, r):
+                csv_out.writerow(
+                    [
+                        citizen.name,
+                        r.point,
+                        r.administered_on.isoformat(),
+                        r.form,
+                        r.definition.version,
+                        r.mode,
+                        code,
+                        value,
+                    ]
+                )
+                result.rows += 1
+    return _record(session, actor, result, pseudonyms)
+
+
+def _wide_rows(
+    session: Session,
+    registry: InstrumentRegistry,
+    citizens: Sequence[_Citizen],
+    variables: Sequence[codebook.Variable],
+    *,
+    typed: bool,
+) -> Iterator[list[object]]:
+    """One list per citizen and point with a submitted response, in `variables` order; `typed`
+    gives numbers and dates (XLSX), else text (CSV)."""
+    names = [v.name for v in variables]
+    index = {name: i for i, name in enumerate(names)}
+    for citizen, responses in _responses(session, registry, citizens):
+        for point in sorted({r.point for r in responses}):
+            row: list[object] = [None] * len(names)
+            row[: len(codebook.CITIZEN_VARIABLES)] = [
+                citizen.name,
+                point,
+                citizen.enrolled_on if typed else citizen.enrolled_on.isoformat(),
+                citizen.team,
+                citizen.status,
+                citizen.status_reason,
+                (
+                    date.fromisoformat(citizen.ended_on)
+                    if typed and citizen.ended_on
+                    else citizen.ended_on
+                ),
+            ]
+            for r in (r for r in responses if r.point == point):
+                definition = r.definition
+                row[index[f"{r.form}.version"]] = definition.version
+                row[index[f"{r.form}.mode"]] = r.mode
+                row[index[f"{r.form}.administered_on"]] = (
+                    r.administered_on if typed else r.administered_on.isoformat()
+                )
+                answers = {}
+                for code, stored in r.texts.items():
+                    if not definition.has_item(code):
+                        continue
+                    item = definition.item(code)
+                    answers[code] = answer_values.decode(item, stored)
+                    column = index.get(code, index.get(f"{r.form}:{code}"))
+                    if column is None:
+                        continue
+                    if typed and item.type is not ItemType.MULTIPLE_CHOICE:
+                        row[column] = answers[code]
+                    else:
+                        row[column] = cell(item, stored)
+                for code, score in compute_all(definition, answers).items():
+                    if code in index:
+                        row[index[code]] = score.value if typed else f"{score.value:g}"
+            yield ["" if value is None else value for value in row]
+
+
+def export_wide(
+    session: Session,
+    registry: InstrumentRegistry,
+    out: IO[str] | IO[bytes],
+    *,
+    fmt: Literal["csv", "xlsx"] = "csv",
+    citizen_filter: ColumnElement[bool] | None = None,
+    pseudonyms: Pseudonyms | None = None,
+    actor: User | None = None,
+    delimiter: str = ",",
+) -> ExportResult:
+    """One row per citizen and measurement point: status, per form its version, mode and date,
+    one column per item code, and the scores (empty when not computable). The codebook names
+    every column. CSV goes to a text stream, XLSX to a binary one."""
+    pseudonyms = pseudonyms or Pseudonyms()
+    result = ExportResult(f"wide.{fmt}")
+    variables = codebook.wide_variables(registry)
+    citizens = _citizens(session, citizen_filter, pseudonyms)
+    header = [v.name for v in variables]
+    rows = _wide_rows(session, registry, citizens, variables, typed=fmt == "xlsx")
+    if fmt == "xlsx":
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("data")
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+            result.rows += 1
+        book.save(out)
+    else:
+        csv_out = writer(out, delimiter)  # type: ignore[arg-type]
+        csv_out.writerow(header)
+        for row in rows:
+            csv_out.writerow(row)
+            result.rows += 1
+    result.citizens = len(citizens)
+    return _record(session, actor, result, pseudonyms)
+
+
+def export_codebook(
+    session: Session,
+    registry: InstrumentRegistry,
+    out: IO[str] | IO[bytes],
+    *,
+    fmt: Literal["csv", "xlsx", "md"] = "csv",
+    actor: User | None = None,
+    delimiter: str = ",",
+) -> ExportResult:
+    """The codebook of the wide export (and of the long one's item codes and values)."""
+    result = ExportResult(f"codebook.{fmt}")
+    if fmt == "xlsx":
+        result.rows = codebook.write_xlsx(registry, out)  # type: ignore[arg-type]
+    elif fmt == "md":
+        result.rows = codebook.write_markdown(registry, out)  # type: ignore[arg-type]
+    else:
+        result.rows = codebook.write_csv(registry, out, delimiter)  # type: ignore[arg-type]
+    return _record(session, actor, result, None)

@@ -1,0 +1,101 @@
+"""Answer values as the interchange files write them: codes and numbers as decimal text, dates as
+ISO text, several multiple-choice codes separated by ";", free text as is, empty = unanswered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from survey.instruments.schema import AnswerValue, Item, ItemType
+from survey.interop.csvio import MULTIPLE_SEPARATOR, _
+
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class BadValue(ValueError):
+    """A value that does not fit its item; the message is for the person who wrote the file and
+    never repeats a free text (it may hold personal details)."""
+
+
+def parse_date(text: str) -> date | None:
+    """An ISO YYYY-MM-DD date, or None (Python also reads 20260101, which the format does not)."""
+    text = text.strip()
+    if not _ISO_DATE.match(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_int(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if _INTEGER.match(text) else None
+
+
+def parse(item: Item, raw: str) -> AnswerValue | None:
+    """The value of one file cell for `item`, None when it is empty (not answered)."""
+    if not raw.strip():
+        return None
+    if item.type is ItemType.TEXT:
+        if len(raw) > item.text_limit:
+            raise BadValue(
+                _(
+                    "the text of %(item)s is longer than %(limit)s characters.",
+                    item=item.code,
+                    limit=item.text_limit,
+                )
+            )
+        return raw
+    if item.type is ItemType.DATE:
+        day = parse_date(raw)
+        if day is None:
+            raise BadValue(
+                _("%(value)s is not a date (YYYY-MM-DD) for %(item)s.", value=raw, item=item.code)
+            )
+        return day
+    if item.type is ItemType.INTEGER:
+        number = parse_int(raw)
+        if number is None or not (item.min <= number <= item.max):  # type: ignore[operator]
+            raise BadValue(
+                _(
+                    "%(value)s is not a whole number from %(min)s to %(max)s for %(item)s.",
+                    value=raw,
+                    min=item.min,
+                    max=item.max,
+                    item=item.code,
+                )
+            )
+        return number
+    parts = raw.split(MULTIPLE_SEPARATOR) if item.type is ItemType.MULTIPLE_CHOICE else [raw]
+    codes = []
+    for part in parts:
+        code = parse_int(part)
+        if code is None or item.option(code) is None:
+            raise BadValue(
+                _(
+                    "%(value)s is not one of the answer codes of %(item)s (%(codes)s).",
+                    value=part.strip(),
+                    item=item.code,
+                    codes=", ".join(str(c) for c in item.codes),
+                )
+            )
+        codes.append(code)
+    if item.type is ItemType.SINGLE_CHOICE:
+        if len(codes) != 1:
+            raise BadValue(_("%(item)s takes one answer code.", item=item.code))
+        return codes[0]
+    if len(set(codes)) != len(codes):
+        raise BadValue(_("an answer code of %(item)s is given twice.", item=item.code))
+    return tuple(codes)
+
+
+def cell(item: Item | None, stored: Sequence[str]) -> str:
+    """The file cell of stored answer texts (in position order): the reverse of `parse`."""
+    if not stored:
+        return ""
+    if item is not None and item.type is ItemType.MULTIPLE_CHOICE:
+        return MULTIPLE_SEPARATOR.join(stored)
+    return stored[0]
