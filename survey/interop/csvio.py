@@ -42,7 +42,7 @@ DELIMITERS = (",", ";")
 MAX_SHOWN_PROBLEMS = 50
 
 
-def _(message: str, **params: object) -> str:
+def _(message: str, /, **params: object) -> str:
     """gettext that also works in a command: outside a request the app's locale selector has no
     session to read, so commands get the English text (the msgid), as every CLI message is."""
     if has_request_context():

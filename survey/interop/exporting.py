@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import IO, Literal
 
 from openpyxl import Workbook
@@ -23,7 +24,7 @@ from survey.instruments import InstrumentRegistry
 from survey.instruments import values as answer_values
 from survey.instruments.schema import InstrumentVersion, ItemType
 from survey.instruments.scoring import compute_all
-from survey.interop import codebook
+from survey.interop import codebook, fhir
 from survey.interop.csvio import CITIZEN_COLUMNS, RESPONSE_COLUMNS, writer
 from survey.interop.pseudonyms import Pseudonyms
 from survey.interop.values import cell
@@ -342,3 +343,22 @@ def export_codebook(
     else:
         result.rows = codebook.write_csv(registry, out, delimiter)  # type: ignore[arg-type]
     return _record(session, actor, result, None)
+
+
+def export_fhir(
+    session: Session,
+    registry: InstrumentRegistry,
+    directory: Path,
+    *,
+    citizen_filter: ColumnElement[bool] | None = None,
+    pseudonyms: Pseudonyms | None = None,
+    actor: User | None = None,
+) -> list[Path]:
+    """The FHIR Bundles (one file per form version, see survey.interop.fhir), audited as every
+    other export is."""
+    pseudonyms = pseudonyms or Pseudonyms()
+    written = fhir.write_bundles(
+        session, registry, directory, citizen_filter=citizen_filter, pseudonyms=pseudonyms
+    )
+    _record(session, actor, ExportResult("fhir", rows=len(written)), pseudonyms)
+    return written

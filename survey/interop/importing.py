@@ -221,7 +221,7 @@ def import_citizens(
                     )
     except FileRefused as refused:
         problems.add(refused.problem.line, refused.problem.message)
-    result.problems, result.problem_count = sorted(problems.shown), problems.count
+    result.problems, result.problem_count = problems.shown, problems.count
     if not result.ok:
         return result
     result.created = len(new)
@@ -509,10 +509,11 @@ class _ResponseChecker:
         known = self._load(reference)
         first_line: int | None = None
         for (point, form), group in groupby(rows, key=lambda r: (r[2], r[3])):
-            first = next(group)  # the group is sorted by line: this is its first line
-            first_line = first[0] if first_line is None else min(first_line, first[0])
             if known.citizen_id is not None:
-                self._response(known, point, form, chain([first], group))
+                line = self._response(known, point, form, group)
+            else:
+                line = next(group)[0]  # the group is sorted by line: this is its first line
+            first_line = line if first_line is None else min(first_line, line)
         if known.citizen_id is None and first_line is not None:
             why = _reference_problem(reference) or _(
                 "there is no citizen %(reference)s; import the citizens file first.",
@@ -562,14 +563,15 @@ class _ResponseChecker:
             )
         return known
 
-    def _response(self, known: _Known, raw_point: str, form: str, rows: Iterator[tuple]) -> None:
-        """One citizen, point and form: rows are (line, citizen, point, form, version,
-        administered_on, mode, item, value) in line order, read one at a time."""
+    def _response(self, known: _Known, raw_point: str, form: str, group: Iterator[tuple]) -> int:
+        """Check one citizen, point and form and queue it; returns its first line. Rows are
+        (line, citizen, point, form, version, administered_on, mode, item, value) in line
+        order, read one at a time."""
         problem = self.spill.problem
         before = self.spill.problem_count
-        first = next(rows)
+        first = next(group)
         line, raw_version, raw_day, raw_mode = first[0], first[4], first[5], first[6]
-        rows = chain([first], rows)
+        rows = chain([first], group)
         point = parse_int(raw_point)
         if point is None or not 1 <= point <= MAX_POINT:
             problem(line, _("point must be a whole number from 1 to %(max)s.", max=MAX_POINT))
@@ -650,7 +652,7 @@ class _ResponseChecker:
                 continue
             given[code] = value_
         if definition is None or point is None:
-            return
+            return line
         shown = visible(definition, given, point)
         for code in sorted(set(given) - shown, key=lambda c: lines[c]):
             condition = definition.item(code).show_when
@@ -664,7 +666,7 @@ class _ResponseChecker:
                 ),
             )
         if self.spill.problem_count > before or day is None:
-            return
+            return line
         texts = {
             code: answer_values.encode(definition.item(code), value_)
             for code, value_ in given.items()
@@ -684,10 +686,11 @@ class _ResponseChecker:
                         point=point,
                     ),
                 )
-            return
+            return line
         self.spill.queue(
             (known.citizen_id, point, form, definition.version, day.isoformat(), mode), texts
         )
+        return line
 
     def _definition(self, form: str, raw_version: str, line: int) -> InstrumentVersion | None:
         version = parse_int(raw_version)
