@@ -22,6 +22,7 @@ from survey.kiosk import bp as kiosk_bp
 from survey.kiosk import guard as kiosk_guard
 from survey.main import bp as main_bp
 from survey.reports.views import bp as reports_bp
+from survey.trend import bp as trend_bp
 from survey.responses import bp as responses_bp
 
 INSTRUMENTS = "survey.instruments"
@@ -66,7 +67,16 @@ def _load_instruments(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (main_bp, home_bp, citizens_bp, responses_bp, kiosk_bp, admin_bp, reports_bp):
+    for blueprint in (
+        main_bp,
+        home_bp,
+        citizens_bp,
+        responses_bp,
+        kiosk_bp,
+        admin_bp,
+        reports_bp,
+        trend_bp,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(kiosk_guard)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from flask import (
     Blueprint,
     abort,
@@ -10,12 +12,14 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import login_required
 
+from survey.access import STAFF_ROLES, roles_required
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.main import services
@@ -68,3 +72,14 @@ def healthz() -> ResponseReturnValue:
         "expected_schema": state.head,
     }
     return jsonify(body), 200 if state.ok else 503
+
+
+@bp.get("/vendor/plotly.min.js")
+@roles_required(*STAFF_ROLES)
+def plotly_js() -> ResponseReturnValue:
+    """plotly.js from the installed plotly package: served by us, never from a CDN, so charts
+    draw on a tablet without internet and no request leaves the server."""
+    folder = resources.files("plotly") / "package_data"
+    response = send_from_directory(str(folder), "plotly.min.js", max_age=31536000)
+    response.headers["Cache-Control"] = "private, max-age=31536000"
+    return response

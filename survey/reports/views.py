@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from importlib import resources
 from typing import Any
 
 from flask import (
@@ -19,7 +18,6 @@ from flask import (
     current_app,
     render_template,
     request,
-    send_from_directory,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -350,13 +348,3 @@ def standard_xlsx() -> ResponseReturnValue:
             continue  # an item the instruments do not define: its sheet is left out
         sheets.append((title, _shown(table, scope)))
     return _download(web.to_xlsx(sheets, _lang()), XLSX, "standard.xlsx", "standard", "xlsx")
-
-
-@bp.get("/vendor/plotly.min.js")
-@roles_required(LEADER)
-def plotly_js() -> ResponseReturnValue:
-    """plotly.js from the installed plotly package: served by us, never from a CDN."""
-    folder = resources.files("plotly") / "package_data"
-    response = send_from_directory(str(folder), "plotly.min.js", max_age=31536000)
-    response.headers["Cache-Control"] = "public, max-age=31536000"
-    return response

@@ -85,6 +85,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("main.language", "POST"): ("/language", replace(dict.fromkeys(ROLES, 302), kiosk=CLOSED)),
     ("main.instruments", "GET"): ("/instruments", ANY_USER),
     ("main.instrument", "GET"): ("/instruments/who5/1", ANY_USER),
+    ("main.plotly_js", "GET"): ("/vendor/plotly.min.js", STAFF_ONLY),
     ("home.index", "GET"): ("/", ANY_USER),
     ("auth.login", "GET"): (
         "/login",
@@ -122,6 +123,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("citizens.end", "GET"): ("/citizens/{citizen}/end", own_citizen(200)),
     ("citizens.end", "POST"): ("/citizens/{citizen}/end", own_citizen(422)),
     ("citizens.reopen", "POST"): ("/citizens/{ended}/reopen", own_citizen(302)),
+    ("trend.view", "GET"): ("/citizens/{citizen}/trend", own_citizen(200)),
+    ("trend.print_view", "GET"): ("/citizens/{citizen}/trend/print", own_citizen(200)),
     ("responses.start", "GET"): ("/citizens/{citizen}/points/33/staff", own_citizen(200, 403)),
     ("responses.start", "POST"): ("/citizens/{citizen}/points/33/staff", own_citizen(422, 403)),
     ("responses.page", "GET"): ("/responses/{draft}/page/1", own_citizen(200, 403)),
@@ -168,7 +171,6 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("reports.table_csv", "GET"): ("/reports/table.csv?table=waves", LEADERS_ONLY),
     ("reports.table_xlsx", "GET"): ("/reports/table.xlsx?table=waves", LEADERS_ONLY),
     ("reports.standard_xlsx", "GET"): ("/reports/standard.xlsx", LEADERS_ONLY),
-    ("reports.plotly_js", "GET"): ("/reports/vendor/plotly.min.js", LEADERS_ONLY),
 }
 
 

@@ -59,7 +59,7 @@ def test_every_table_renders_with_its_chart(demo_app, name: str) -> None:
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "report-chart" in page
-    assert "/reports/vendor/plotly.min.js" in page
+    assert "/vendor/plotly.min.js" in page
     assert "/static/reports.js" in page
     chart = figure(page)
     assert chart["data"], "the chart has no traces"
