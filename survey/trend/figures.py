@@ -296,8 +296,11 @@ def _scale_axis(item: Item, lang: str, *, reverse: bool = False) -> dict:
 def _item_traces(
     series: ItemSeries, style: dict, name: str, axes: tuple[str, str], *, legend: bool
 ) -> list[dict]:
+    # Translated once, formatted per point: this runs for every point of every series.
+    template, unanswered = _("Measurement %(n)d: %(answer)s"), _("not answered")
+
     def label(p: ItemPoint) -> str:
-        return _("Measurement %(n)d: %(answer)s", n=p.point, answer=p.label or _("not answered"))
+        return template % {"n": p.point, "answer": p.label or unanswered}
 
     x, y, text = _with_breaks([(p.point, p.on, p.value, label(p)) for p in series.points])
     traces = [
