@@ -238,14 +238,17 @@ def _wide_rows(
     registry: InstrumentRegistry,
     citizens: Sequence[_Citizen],
     variables: Sequence[codebook.Variable],
+    result: ExportResult,
     *,
     typed: bool,
 ) -> Iterator[list[object]]:
     """One list per citizen and point with a submitted response, in `variables` order; `typed`
-    gives numbers and dates (XLSX), else text (CSV)."""
+    gives numbers and dates (XLSX), else text (CSV). Counts citizens and responses in `result`."""
     names = [v.name for v in variables]
     index = {name: i for i, name in enumerate(names)}
     for citizen, responses in _responses(session, registry, citizens):
+        result.citizens += bool(responses)
+        result.responses += len(responses)
         for point in sorted({r.point for r in responses}):
             row: list[object] = [None] * len(names)
             row[: len(codebook.CITIZEN_VARIABLES)] = [
@@ -306,7 +309,7 @@ def export_wide(
     variables = codebook.wide_variables(registry)
     citizens = _citizens(session, citizen_filter, pseudonyms)
     header = [v.name for v in variables]
-    rows = _wide_rows(session, registry, citizens, variables, typed=fmt == "xlsx")
+    rows = _wide_rows(session, registry, citizens, variables, result, typed=fmt == "xlsx")
     if fmt == "xlsx":
         book = Workbook(write_only=True)
         sheet = book.create_sheet("data")
@@ -321,7 +324,6 @@ def export_wide(
         for row in rows:
             csv_out.writerow(row)
             result.rows += 1
-    result.citizens = len(citizens)
     return _record(session, actor, result, pseudonyms)
 
 

@@ -13,9 +13,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from survey.app import INSTRUMENTS
 from survey.db import get_engine
 from survey.instruments import publish
 from survey.interop.csvio import RESPONSE_COLUMNS, to_text
+from survey.interop.importing import ImportResult, import_citizens, import_responses
 from survey.models import Answer, Citizen, CitizenEvent, Response, Role, Team, TeamMembership, User
 
 TODAY = "2026-11-23"
@@ -176,3 +178,48 @@ def answer(
 
 def stream(text: str) -> io.StringIO:
     return io.StringIO(text, newline="")
+
+
+def import_text(app: Flask, text: str, kind: str = "responses", **options) -> ImportResult:
+    """Run an import and commit, as the command does: a refused import must write nothing even
+    when its session is committed."""
+    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
+        if kind == "responses":
+            result = import_responses(session, app.extensions[INSTRUMENTS], stream(text), **options)
+        else:
+            result = import_citizens(session, stream(text), **options)
+        session.commit()
+    return result
+
+
+# A hand-made responses file in the form the long export writes (every item asked, in order).
+HAND_FILE = [
+    # Point 1: every item type, "Ved ikke", two codes, an empty (unanswered) date-free item.
+    answer("hand.first", 1),
+    answer("hand.single", 9),
+    answer("hand.multi", "1;3"),
+    answer("hand.count", 0),
+    answer("hand.when", "2026-01-15"),
+    answer("hand.note", "Tekst, med komma; semikolon og «citat»"),
+    answer("hand.gate", 1),
+    answer("hand.follow", 1),
+    answer("hand.deeper", ""),
+    # Point 2: baseline item gone, the condition does not hold, several empties.
+    *[
+        answer(item, value, point=2, day="2026-05-03", mode="assisted")
+        for item, value in [
+            ("hand.single", ""),
+            ("hand.multi", "2"),
+            ("hand.count", 10),
+            ("hand.when", ""),
+            ("hand.note", ""),
+            ("hand.gate", 2),
+        ]
+    ],
+    # Point 3: a response with nothing answered.
+    *[
+        answer(item, "", point=3, day="2026-08-01")
+        for item in ("hand.single", "hand.multi", "hand.count", "hand.when", "hand.note")
+    ],
+    answer("hand.gate", "", point=3, day="2026-08-01"),
+]

@@ -17,7 +17,7 @@ from survey.cli import cli
 from survey.db import get_engine
 from survey.interop.csvio import CITIZEN_COLUMNS, to_text
 from survey.interop.exporting import export_citizens, export_long
-from survey.interop.importing import ImportResult, import_citizens, import_responses
+from survey.interop.importing import import_responses
 from survey.interop.pseudonyms import Pseudonyms
 from survey.models import (
     Answer,
@@ -32,21 +32,16 @@ from survey.models import (
     TeamMembership,
     User,
 )
-from tests.interop.conftest import add_organisation, answer, counts, responses_csv, stream
+from tests.interop.conftest import (
+    HAND_FILE,
+    add_organisation,
+    answer,
+    counts,
+    import_text,
+    responses_csv,
+)
 
 # --- helpers ------------------------------------------------------------------------------------
-
-
-def import_text(app: Flask, text: str, kind: str = "responses", **options) -> ImportResult:
-    """Run an import and commit, as the command does: a refused import must write nothing even
-    when its session is committed."""
-    with app.app_context(), Session(get_engine(app), expire_on_commit=False) as session:
-        if kind == "responses":
-            result = import_responses(session, app.extensions[INSTRUMENTS], stream(text), **options)
-        else:
-            result = import_citizens(session, stream(text), **options)
-        session.commit()
-    return result
 
 
 def long_export(app: Flask) -> str:
@@ -118,38 +113,6 @@ def test_demo_round_trip(demo_app: Flask, make_app, database_url: str) -> None:
     # The history an enrolment and a course end write.
     assert sum(kind == CitizenEventKind.ENROLLED for kind, _ in events) == 150
     assert sum(kind == CitizenEventKind.ENDED for kind, _ in events) == len(ended) > 0
-
-
-HAND_FILE = [
-    # Point 1: every item type, "Ved ikke", two codes, an empty (unanswered) date-free item.
-    answer("hand.first", 1),
-    answer("hand.single", 9),
-    answer("hand.multi", "1;3"),
-    answer("hand.count", 0),
-    answer("hand.when", "2026-01-15"),
-    answer("hand.note", "Tekst, med komma; semikolon og «citat»"),
-    answer("hand.gate", 1),
-    answer("hand.follow", 1),
-    answer("hand.deeper", ""),
-    # Point 2: baseline item gone, the condition does not hold, several empties.
-    *[
-        answer(item, value, point=2, day="2026-05-03", mode="assisted")
-        for item, value in [
-            ("hand.single", ""),
-            ("hand.multi", "2"),
-            ("hand.count", 10),
-            ("hand.when", ""),
-            ("hand.note", ""),
-            ("hand.gate", 2),
-        ]
-    ],
-    # Point 3: a response with nothing answered.
-    *[
-        answer(item, "", point=3, day="2026-08-01")
-        for item in ("hand.single", "hand.multi", "hand.count", "hand.when", "hand.note")
-    ],
-    answer("hand.gate", "", point=3, day="2026-08-01"),
-]
 
 
 def test_hand_made_round_trip(hand_app: Flask) -> None:
