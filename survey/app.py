@@ -18,12 +18,13 @@ from survey.forms import describe, describe_condition, field_name
 from survey.forms.fields import check_registry
 from survey.home import bp as home_bp
 from survey.instruments import load_registry
+from survey.interop.views import bp as interop_bp
 from survey.kiosk import bp as kiosk_bp
 from survey.kiosk import guard as kiosk_guard
 from survey.main import bp as main_bp
 from survey.reports.views import bp as reports_bp
-from survey.trend import bp as trend_bp
 from survey.responses import bp as responses_bp
+from survey.trend import bp as trend_bp
 
 INSTRUMENTS = "survey.instruments"
 
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         reports_bp,
         trend_bp,
+        interop_bp,
     ):
         app.register_blueprint(blueprint)
     app.before_request(kiosk_guard)

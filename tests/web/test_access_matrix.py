@@ -78,6 +78,8 @@ def replace(base: dict[str, int], **changes: int) -> dict[str, int]:
     return {**base, **changes}
 
 
+EXPORTERS = replace(LEADERS_ONLY, admin=200)
+
 # (endpoint, method) → (url template, expected status per role[, form data]), tried in this order
 EXPECTED: dict[tuple[str, str], tuple] = {
     ("static", "GET"): ("/static/survey.css", PUBLIC),
@@ -166,6 +168,11 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("admin.team", "POST"): ("/admin/teams/{team}", replace(ADMIN_ONLY, admin=422)),
     ("admin.audit_log", "GET"): ("/admin/audit", ADMIN_ONLY),
     ("admin.audit_export", "GET"): ("/admin/audit.csv", ADMIN_ONLY),
+    # Data in: administrators; data out: project leaders (their teams) and administrators.
+    ("interop.upload", "GET"): ("/admin/import", ADMIN_ONLY),
+    ("interop.upload", "POST"): ("/admin/import", replace(ADMIN_ONLY, admin=422)),
+    ("interop.exports", "GET"): ("/exports", EXPORTERS),
+    ("interop.download", "GET"): ("/exports/download?dataset=codebook-md", EXPORTERS),
     # Cohort reports: project leaders only, each for their own teams.
     ("reports.index", "GET"): ("/reports?table=status", LEADERS_ONLY),
     ("reports.table_csv", "GET"): ("/reports/table.csv?table=waves", LEADERS_ONLY),
@@ -255,7 +262,7 @@ def test_access_matrix(demo_app, targets, role: str) -> None:
         EXPECTED.items(), key=lambda entry: entry[0] == ("auth.logout", "POST")
     ):
         url = template.format(**targets)
-        response = client.open(url, method=method, data=data[0] if data else {})
+        response = client.open(url, method=method, data=data[0] if data else {}, buffered=True)
         response.close()
         if response.status_code != expected[role]:
             failures.append(

@@ -1,0 +1,59 @@
+"""The upload and export forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, RadioField, SelectField
+
+from survey.forms_base import Form, choices
+
+IMPORT_KINDS = {
+    "citizens": _l("Citizens (citizen,enrolled_on,team,consultant,status,status_reason,ended_on)"),
+    "responses": _l(
+        "Answers, one row per answer "
+        "(citizen,point,administered_on,form,form_version,mode,item,value)"
+    ),
+}
+
+DATASETS = {
+    "citizens": _l("Citizens (CSV, the import format)"),
+    "long": _l("Answers, long: one row per answer (CSV, the import format)"),
+    "wide-csv": _l("Answers, wide: one row per citizen and point, with scores (CSV)"),
+    "wide-xlsx": _l("Answers, wide: one row per citizen and point, with scores (Excel)"),
+    "codebook-xlsx": _l("Codebook (Excel)"),
+    "codebook-csv": _l("Codebook (CSV)"),
+    "codebook-md": _l("Codebook (Markdown)"),
+    "fhir": _l("FHIR R4: Questionnaire and QuestionnaireResponse bundles (ZIP)"),
+}
+
+
+class ImportForm(Form):
+    kind = RadioField(_l("What the file holds"), default="citizens")
+    file = FileField(
+        _l("CSV file"),
+        validators=[FileRequired()],
+        description=_l(
+            "UTF-8, comma- or semicolon-separated (as Danish Excel saves it); see "
+            "docs/data-formats.md. Nothing is written unless every row is right."
+        ),
+    )
+    dry_run = BooleanField(_l("Only check the file, write nothing"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind.choices = choices(IMPORT_KINDS.items())  # labels in the user's language
+
+
+class ExportForm(Form):
+    class Meta:
+        csrf = False  # a GET form that only reads
+
+    dataset = SelectField(_l("Data"))
+    semicolon = BooleanField(_l("Separate fields with semicolons (Danish Excel)"))
+    real_references = BooleanField(
+        _l("Real citizen references instead of pseudonyms"),
+        description=_l("Administrators only. Otherwise every export gets new random ids."),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.dataset.choices = choices(DATASETS.items())  # labels in the user's language

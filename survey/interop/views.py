@@ -1,0 +1,176 @@
+"""Import (administrators) and export (project leaders for their teams, administrators for all)
+pages, on the same services as `survey import` and `survey export`."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from survey import clock
+from survey.access import citizen_scope, roles_required
+from survey.db import get_session
+from survey.interop import exporting, importing
+from survey.interop.forms import DATASETS, ExportForm, ImportForm
+from survey.interop.pseudonyms import Pseudonyms
+from survey.models import Role
+
+bp = Blueprint("interop", __name__)
+
+EXPORTERS = (Role.PROJECT_LEADER, Role.ADMIN)
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NAMES = {
+    "citizens": ("citizens", "csv", CSV),
+    "long": ("answers-long", "csv", CSV),
+    "wide-csv": ("answers-wide", "csv", CSV),
+    "wide-xlsx": ("answers-wide", "xlsx", XLSX),
+    "codebook-csv": ("codebook", "csv", CSV),
+    "codebook-xlsx": ("codebook", "xlsx", XLSX),
+    "codebook-md": ("codebook", "md", "text/markdown; charset=utf-8"),
+    "fhir": ("fhir", "zip", "application/zip"),
+}
+
+
+def _registry():  # type: ignore[no-untyped-def]
+    return current_app.extensions["survey.instruments"]
+
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def upload() -> ResponseReturnValue:
+    """Upload a citizens or answers file: checked in full, then written all at once or not at
+    all. The file goes to a temporary file, never into memory, and is deleted afterwards."""
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        db = get_session()
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "upload.csv"
+            form.file.data.save(path)
+            if form.kind.data == "citizens":
+                result = importing.import_citizens(
+                    db,
+                    path,
+                    actor=current_user.user,
+                    today=clock.today(),
+                    dry_run=form.dry_run.data,
+                )
+            else:
+                result = importing.import_responses(
+                    db,
+                    _registry(),
+                    path,
+                    actor=current_user.user,
+                    today=clock.today(),
+                    dry_run=form.dry_run.data,
+                )
+        if result.ok and not result.dry_run:
+            db.commit()
+        else:
+            db.rollback()
+    status = 422 if form.errors or (result is not None and not result.ok) else 200
+    return render_template("interop/import.html", form=form, result=result), status
+
+
+@bp.get("/exports")
+@roles_required(*EXPORTERS)
+def exports() -> ResponseReturnValue:
+    """The export page; the download itself is /exports/download with the same fields."""
+    return render_template("interop/export.html", form=ExportForm(request.args), datasets=DATASETS)
+
+
+@bp.get("/exports/download")
+@roles_required(*EXPORTERS)
+def download() -> ResponseReturnValue:
+    """One export as a file: only the citizens the user may see (an administrator: all),
+    pseudonymised unless an administrator asks for real references. Audited by the service."""
+    form = ExportForm(request.args)
+    if not form.validate():
+        return render_template("interop/export.html", form=form, datasets=DATASETS), 422
+    admin = current_user.role is Role.ADMIN
+    if form.real_references.data and not admin:
+        abort(403)
+    db = get_session()
+    scope = None if admin else citizen_scope(current_user)
+    pseudonyms = Pseudonyms(real=bool(form.real_references.data))
+    delimiter = ";" if form.semicolon.data else ","
+    registry, actor = _registry(), current_user.user
+    dataset = form.dataset.data
+    stamp = clock.today().isoformat()
+    name, ext, mimetype = NAMES[dataset]
+    # Written to a temporary file, not memory: a national export can be large. CSV gets a BOM so
+    # that Excel reads the Danish letters right (our import accepts it).
+    out = tempfile.TemporaryFile()  # noqa: SIM115 -- send_file closes it after the response
+    text = io.TextIOWrapper(out, encoding="utf-8-sig" if ext == "csv" else "utf-8", newline="")
+    binary = out
+    if dataset == "citizens":
+        exporting.export_citizens(
+            db, text, citizen_filter=scope, pseudonyms=pseudonyms, actor=actor, delimiter=delimiter
+        )
+    elif dataset == "long":
+        exporting.export_long(
+            db,
+            registry,
+            text,
+            citizen_filter=scope,
+            pseudonyms=pseudonyms,
+            actor=actor,
+            delimiter=delimiter,
+        )
+    elif dataset in ("wide-csv", "wide-xlsx"):
+        fmt = dataset.split("-")[1]
+        exporting.export_wide(
+            db,
+            registry,
+            binary if fmt == "xlsx" else text,
+            fmt=fmt,  # type: ignore[arg-type]
+            citizen_filter=scope,
+            pseudonyms=pseudonyms,
+            actor=actor,
+            delimiter=delimiter,
+        )
+    elif dataset.startswith("codebook-"):
+        fmt = dataset.split("-")[1]
+        exporting.export_codebook(
+            db,
+            registry,
+            binary if fmt == "xlsx" else text,
+            fmt=fmt,  # type: ignore[arg-type]
+            actor=actor,
+            delimiter=delimiter,
+        )
+    else:  # fhir
+        with tempfile.TemporaryDirectory() as folder:
+            written = exporting.export_fhir(
+                db,
+                registry,
+                Path(folder),
+                citizen_filter=scope,
+                pseudonyms=pseudonyms,
+                actor=actor,
+            )
+            with zipfile.ZipFile(binary, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in written:
+                    archive.write(path, path.name)
+    db.commit()  # the audit row
+    text.flush()
+    text.detach()
+    out.seek(0)
+    response = send_file(
+        out, mimetype=mimetype, as_attachment=True, download_name=f"{name}-{stamp}.{ext}"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,180 @@
+"""The import page (administrators) and the export page (project leaders for their own teams,
+administrators for all), on the same services as the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from survey.db import get_engine
+from survey.models import AuditEvent, Citizen, Response, Team
+from tests.conftest import login
+
+
+def client_for(app, username: str):
+    client = app.test_client()
+    login(client, username)
+    return client
+
+
+def count(app, model) -> int:
+    with Session(get_engine(app)) as db:
+        return db.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def audit_details(app, action: str) -> list[dict]:
+    with Session(get_engine(app)) as db:
+        return list(
+            db.execute(
+                select(AuditEvent.details)
+                .where(AuditEvent.action == action)
+                .order_by(AuditEvent.id)
+            ).scalars()
+        )
+
+
+def upload(client, kind: str, content: bytes, dry_run: bool = False):
+    data = {"kind": kind, "file": (io.BytesIO(content), "data.csv")}
+    if dry_run:
+        data["dry_run"] = "y"
+    return client.post("/admin/import", data=data, content_type="multipart/form-data")
+
+
+CITIZENS = (
+    "\ufeffcitizen;enrolled_on;team;consultant;status;status_reason;ended_on\r\n"
+    "IMP-001;2026-02-02;Team Nord;anne;active;;\r\n"
+    "IMP-002;2026-03-02;Team Nord;;ended_planned;employment;2026-09-30\r\n"
+).encode()
+
+
+def test_an_administrator_imports_a_danish_excel_citizens_file(demo_app) -> None:
+    admin = client_for(demo_app, "admin")
+    before = count(demo_app, Citizen)
+    response = upload(admin, "citizens", CITIZENS)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert count(demo_app, Citizen) == before + 2
+    assert 'id="import-result"' in page
+    # Again: nothing changes, and the page says so.
+    again = upload(admin, "citizens", CITIZENS).get_data(as_text=True)
+    assert "Intet ændret" in again
+    assert count(demo_app, Citizen) == before + 2
+    assert len(audit_details(demo_app, "data.import")) >= 2
+
+
+def test_a_bad_file_is_refused_with_line_numbers_and_nothing_is_written(demo_app) -> None:
+    admin = client_for(demo_app, "admin")
+    before = count(demo_app, Response)
+    bad = (
+        b"citizen,point,administered_on,form,form_version,mode,item,value\n"
+        b"NORD-2025-001,9,2026-02-30,citizen,1,self,health.mental,3\n"
+        b"NORD-2025-001,9,2026-02-30,citizen,1,self,who5.1,7\n"
+    )
+    response = upload(admin, "responses", bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "nothing was written" in page or "intet blev gemt" in page.lower()
+    assert "Linje 2" in page
+    assert count(demo_app, Response) == before
+
+
+def test_a_dry_run_checks_and_writes_nothing(demo_app) -> None:
+    admin = client_for(demo_app, "admin")
+    before = count(demo_app, Citizen)
+    response = upload(admin, "citizens", CITIZENS, dry_run=True)
+    assert response.status_code == 200
+    assert "Intet blev gemt" in response.get_data(as_text=True)
+    assert count(demo_app, Citizen) == before
+
+
+def test_an_upload_without_a_file_names_the_field(demo_app) -> None:
+    admin = client_for(demo_app, "admin")
+    response = admin.post("/admin/import", data={"kind": "citizens"})
+    assert response.status_code == 422
+    assert "CSV-fil" in response.get_data(as_text=True)
+
+
+def test_a_project_leader_exports_their_own_teams_pseudonymised(demo_app) -> None:
+    leader = client_for(demo_app, "leder.nord")
+    response = leader.get("/exports/download?dataset=citizens", buffered=True)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    text = response.get_data().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    with Session(get_engine(demo_app)) as db:
+        nord = db.execute(select(Team.id).where(Team.name == "Team Nord")).scalar_one()
+        references = set(db.execute(select(Citizen.reference)).scalars())
+        own = db.execute(
+            select(func.count()).select_from(Citizen).where(Citizen.team_id == nord)
+        ).scalar_one()
+    assert len(rows) == own
+    assert {row["team"] for row in rows} == {"Team Nord"}
+    assert not references & {row["citizen"] for row in rows}
+    assert all(row["citizen"].startswith("P-") for row in rows)
+    assert audit_details(demo_app, "data.export")[-1]["pseudonymised"] is True
+    assert (
+        leader.get(
+            "/exports/download?dataset=citizens&real_references=y", buffered=True
+        ).status_code
+        == 403
+    )
+
+
+def test_long_export_in_semicolons_reads_back_with_the_same_rows(demo_app) -> None:
+    leader = client_for(demo_app, "leder.nord")
+    comma = (
+        leader.get("/exports/download?dataset=long", buffered=True).get_data().decode("utf-8-sig")
+    )
+    semi = (
+        leader.get("/exports/download?dataset=long&semicolon=y", buffered=True)
+        .get_data()
+        .decode("utf-8-sig")
+    )
+    assert semi.splitlines()[0] == "citizen;point;administered_on;form;form_version;mode;item;value"
+    assert len(comma.splitlines()) == len(semi.splitlines()) > 1000
+
+
+def test_an_administrator_may_export_real_references_as_excel(demo_app) -> None:
+    admin = client_for(demo_app, "admin")
+    response = admin.get("/exports/download?dataset=wide-xlsx&real_references=y", buffered=True)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    column = header.index("citizen")
+    with Session(get_engine(demo_app)) as db:
+        references = set(db.execute(select(Citizen.reference)).scalars())
+    assert {row[column] for row in rows[1:]} <= references
+    assert audit_details(demo_app, "data.export")[-1]["pseudonymised"] is False
+
+
+def test_the_fhir_download_is_a_zip_of_bundles(demo_app) -> None:
+    leader = client_for(demo_app, "leder.nord")
+    response = leader.get("/exports/download?dataset=fhir", buffered=True)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        names = sorted(archive.namelist())
+        assert names == ["citizen-v1.json", "staff-v1.json"]
+        bundle = json.loads(archive.read("citizen-v1.json"))
+    assert bundle["resourceType"] == "Bundle"
+    kinds = {entry["resource"]["resourceType"] for entry in bundle["entry"]}
+    assert kinds == {"Questionnaire", "QuestionnaireResponse"}
+
+
+def test_consultants_cannot_export(demo_app) -> None:
+    anne = client_for(demo_app, "anne")
+    assert anne.get("/exports").status_code == 403
+    assert anne.get("/exports/download?dataset=long", buffered=True).status_code == 403
+
+
+def test_an_unknown_dataset_is_refused_on_the_page(demo_app) -> None:
+    leader = client_for(demo_app, "leder.nord")
+    response = leader.get("/exports/download?dataset=everything", buffered=True)
+    assert response.status_code == 422
+    assert "Eksportér data" in response.get_data(as_text=True)
