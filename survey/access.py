@@ -2,7 +2,8 @@
 
 - consultant: the citizens they are responsible for;
 - project_leader: every citizen of the teams they belong to; reads answers, never changes them;
-- admin: users, teams and the audit trail; no citizen data.
+- admin: users, teams and the audit trail; data import and export (all teams), but no citizen
+  pages.
 """
 
 from __future__ import annotations

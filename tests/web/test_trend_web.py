@@ -252,3 +252,21 @@ def test_two_form_versions_show_a_boundary_in_the_table(make_app, tmp_path, demo
     assert "ikke i denne version" in table
     assert "Skemaet skiftede version" in table
     assert charts(page)["who5"]["data"][0]["y"] == [60, 60, 60]
+
+
+def test_the_page_follows_the_users_language(demo_app) -> None:
+    citizen_id, consultant = six_point_citizen(demo_app)
+    client = demo_app.test_client()
+    login(client, consultant)
+    client.post("/language", data={"locale": "en", "next": "/"})
+    page = client.get(f"/citizens/{citizen_id}/trend").get_data(as_text=True)
+    assert f"Trend for {html.escape(six_point_reference(demo_app, citizen_id))}" in page
+    who5 = charts(page)["who5"]
+    assert "≤ 28: Likely depression" in [a["text"] for a in who5["layout"]["annotations"]]
+    assert "Employability (BIP): the citizen&#39;s and the consultant&#39;s view" in page
+    assert "All in all, how would you describe your mental health?" in page  # the table
+
+
+def six_point_reference(app, citizen_id: int) -> str:
+    with Session(get_engine(app)) as db:
+        return db.get(Citizen, citizen_id).reference
