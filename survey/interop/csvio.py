@@ -53,6 +53,13 @@ def _(message: str, /, **params: object) -> str:
     return message % params if params else message
 
 
+def _not_utf8() -> str:
+    return _(
+        'the file is not UTF-8 text (in Excel: save as "CSV UTF-8"); the problem is on this '
+        "line or shortly after it."
+    )
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One reason a file is refused, at the physical line (header = 1) where its record starts."""
@@ -99,7 +106,7 @@ def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
     try:
         first = stream.readline()
     except UnicodeDecodeError:
-        raise FileRefused(Problem(1, _("the file is not UTF-8 text."))) from None
+        raise FileRefused(Problem(1, _not_utf8())) from None
     header_line = first.lstrip("\ufeff")
     if not header_line.strip():
         raise FileRefused(Problem(1, _("the file is empty; the first line must be the header.")))
@@ -124,9 +131,7 @@ def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
         except StopIteration:
             return
         except UnicodeDecodeError:
-            raise FileRefused(
-                Problem(previous_end + 1, _("the file is not UTF-8 text from this line on."))
-            ) from None
+            raise FileRefused(Problem(previous_end + 1, _not_utf8())) from None
         except csv.Error as exc:
             raise FileRefused(
                 Problem(

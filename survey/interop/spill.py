@@ -24,6 +24,12 @@ CREATE TABLE ready_answer (seq INTEGER, item TEXT, position INTEGER, value TEXT)
 """
 
 
+def _point(raw: str) -> str:
+    """ "01" and "1" are the same point, so their rows make one response."""
+    text = raw.strip()
+    return str(int(text)) if text.isdigit() else text
+
+
 class Spill:
     """Use as a context manager; the file is removed on exit."""
 
@@ -58,7 +64,7 @@ class Spill:
             (
                 line,
                 fields["citizen"].strip(),
-                fields["point"].strip(),
+                _point(fields["point"]),
                 fields["form"].strip(),
                 fields["form_version"],
                 fields["administered_on"],

@@ -512,3 +512,22 @@ def test_the_import_command_exits_1_with_the_problems_and_0_with_the_counts(
     done = runner.invoke(cli, ["import", "citizens", str(citizens)])
     assert done.exit_code == 0
     assert "1 created" in done.stdout
+
+
+def test_a_file_that_is_not_utf8_is_refused(hand_sqlite_app: Flask, tmp_path: Path) -> None:
+    """Older Danish Excel saves "CSV (semikolonsepareret)" as Windows-1252."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(responses_csv([answer("hand.note", "Bemærkning")], ";").encode("cp1252"))
+    before = counts(hand_sqlite_app)
+    with hand_sqlite_app.app_context(), Session(get_engine(hand_sqlite_app)) as session:
+        result = import_responses(session, hand_sqlite_app.extensions[INSTRUMENTS], path)
+    assert not result.ok
+    assert "is not UTF-8 text" in result.messages()[0]
+    assert counts(hand_sqlite_app) == before
+
+
+def test_points_written_with_a_leading_zero_are_the_same_point(hand_sqlite_app: Flask) -> None:
+    rows = [answer("hand.single", 1), answer("hand.count", 2)]
+    rows[1][1] = "01"
+    result = import_text(hand_sqlite_app, responses_csv(rows))
+    assert (result.ok, result.created) == (True, 1), result.messages()
