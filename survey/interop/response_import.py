@@ -74,7 +74,9 @@ def import_responses(
     Pass 1 copies the rows into a temporary SQLite file (the spill); pass 2 reads them back
     sorted by citizen, point and form, so the rows of one response need not be adjacent, checks
     each response and queues what to write in the spill; pass 3 bulk-inserts the queue in
-    batches. Memory holds one citizen's rows at a time, whatever the size of the file.
+    batches. Memory holds one citizen's stored responses and one response's answers at a
+    time, whatever the size of the file. A write that collides with a response added meanwhile
+    rolls the session back and refuses the file.
     """
     today = today or clock.today()
     result = ImportResult("responses", dry_run=dry_run)
