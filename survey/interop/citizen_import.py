@@ -279,7 +279,8 @@ def _check_status(
 
 
 def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
-    """The rows survey.citizens.services.enrol and end_course write, so the history is right."""
+    """The rows survey.citizens.services.enrol and end_course write, audit entries included, so
+    the citizen's history and the trail read as for a citizen enrolled in the app."""
     citizen = Citizen(
         reference=row.reference,
         enrolled_on=row.enrolled_on,
@@ -301,6 +302,13 @@ def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
             consultant_id=row.consultant_id,
         )
     )
+    audit.record(
+        "citizen.enrol",
+        citizen_id=citizen.id,
+        user=actor,
+        session=session,
+        details={"import": True},
+    )
     if row.status is not CourseStatus.ACTIVE:
         session.add(
             CitizenEvent(
@@ -311,4 +319,11 @@ def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
                 status=row.status.value,
                 reason=row.status_reason,
             )
+        )
+        audit.record(
+            "citizen.end",
+            citizen_id=citizen.id,
+            user=actor,
+            session=session,
+            details={"status": row.status.value, "reason": row.status_reason, "import": True},
         )

@@ -405,6 +405,16 @@ def test_citizens_are_enrolled_and_ended_with_their_history(hand_app: Flask) -> 
         ("enrolled", date(2026, 2, 1), None),
         ("ended", date(2026, 6, 30), "moved"),
     ]
+    with Session(get_engine(hand_app)) as session:
+        trail = session.execute(
+            select(AuditEvent.action, AuditEvent.details)
+            .where(AuditEvent.citizen_id == c2.id)
+            .order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(entry) for entry in trail] == [
+        ("citizen.enrol", {"import": True}),
+        ("citizen.end", {"status": "ended_unplanned", "reason": "moved", "import": True}),
+    ]
     again = import_text(hand_app, text, "citizens")
     assert (again.created, again.present) == (0, 3)
 
