@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 from flask import has_app_context, has_request_context
 from flask_babel import force_locale, gettext
@@ -161,7 +161,13 @@ def wrong_field_count(record: Record, columns: Sequence[str]) -> Problem | None:
     )
 
 
-def writer(out: IO[str], delimiter: str = ",") -> csv.writer:  # type: ignore[valid-type]
+class RowWriter(Protocol):
+    def writerow(self, row: Iterable[object], /) -> object: ...
+
+    def writerows(self, rows: Iterable[Iterable[object]], /) -> None: ...
+
+
+def writer(out: IO[str], delimiter: str = ",") -> RowWriter:
     """A CSV writer as the import reads it: minimal quoting, \\r\\n line ends (RFC 4180)."""
     if delimiter not in DELIMITERS:
         raise ValueError(f"the delimiter must be one of {DELIMITERS}")
