@@ -2,9 +2,10 @@
 
 Run from the project root:
 
-    python benchmarks/trend_page.py [--points 12] [--repeat 50] [--database-url URL]
+    python benchmarks/trend_page.py [--points 12] [--repeat 50] [--database sqlite|postgresql|both]
 
-It loads the demo into a throwaway SQLite database (or the empty database at --database-url),
+It loads the demo into a throwaway SQLite database and/or a throwaway PostgreSQL server (the one
+benchmarks/import_answers.py starts from Debian's postgresql),
 adds a citizen with both forms answered at `--points` measurement points (answers from the demo's
 profiles), and times, in one process through Flask's test client:
 
@@ -114,7 +115,7 @@ def add_long_citizen(app: Flask, points: int) -> tuple[int, str]:
 def bare_app(database_url: str) -> Flask:
     """The floor: Flask and two SQL queries, nothing else."""
     floor = Flask("floor")
-    engine = create_engine(database_url)
+    engine = floor.extensions["engine"] = create_engine(database_url)
 
     @floor.get("/citizens/<int:citizen_id>/trend")
     def trend(citizen_id: int):  # type: ignore[no-untyped-def]
@@ -160,45 +161,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=50)
-    parser.add_argument("--database-url", help="an EMPTY database (default: a temporary SQLite)")
+    parser.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
+    if args.database in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as folder:
+            measure(f"sqlite:///{folder}/bench.db", folder, args)
+    if args.database in ("postgresql", "both"):
+        from import_answers import Postgres  # the throwaway server of the import benchmark
 
-    with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.db"
-        app = create_app(
-            {
-                "ENV": "testing",
-                "SECRET_KEY": "bench",
-                "DATABASE_URL": url,
-                "WTF_CSRF_ENABLED": False,
-                "RATELIMIT_ENABLED": False,
-                "FIXED_TODAY": TODAY.isoformat(),
-            },
-            environ={},
-            instance_path=f"{folder}/instance",
-        )
-        upgrade(app)
-        with Session(get_engine(app)) as db:
-            build_demo(db, app.extensions[INSTRUMENTS], today=TODAY)
-            db.commit()
-        citizen_id, username = add_long_citizen(app, args.points)
-        with Session(get_engine(app)) as db:
-            forms, answers = db.execute(
-                text(
-                    "SELECT COUNT(DISTINCT r.id), COUNT(*) FROM answer a "
-                    "JOIN response r ON r.id = a.response_id WHERE r.citizen_id = :c"
-                ),
-                {"c": citizen_id},
-            ).one()
+        with tempfile.TemporaryDirectory() as folder, Postgres(Path(folder)) as url:
+            measure(url, folder, args)
 
-        client = app.test_client()
-        client.post("/login", data={"username": username, "password": f"demo-{username}-2026"})
-        ours, size = median_ms(client, f"/citizens/{citizen_id}/trend", args.repeat)
-        printed, _ = median_ms(client, f"/citizens/{citizen_id}/trend/print", args.repeat)
-        floor, floor_size = median_ms(
-            bare_app(url).test_client(), f"/citizens/{citizen_id}/trend", args.repeat
-        )
-        get_engine(app).dispose()
+
+def measure(url: str, folder: str, args: argparse.Namespace) -> None:
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "FIXED_TODAY": TODAY.isoformat(),
+        },
+        environ={},
+        instance_path=f"{folder}/instance",
+    )
+    upgrade(app)
+    with Session(get_engine(app)) as db:
+        build_demo(db, app.extensions[INSTRUMENTS], today=TODAY)
+        db.commit()
+    citizen_id, username = add_long_citizen(app, args.points)
+    with Session(get_engine(app)) as db:
+        forms, answers = db.execute(
+            text(
+                "SELECT COUNT(DISTINCT r.id), COUNT(*) FROM answer a "
+                "JOIN response r ON r.id = a.response_id WHERE r.citizen_id = :c"
+            ),
+            {"c": citizen_id},
+        ).one()
+
+    client = app.test_client()
+    client.post("/login", data={"username": username, "password": f"demo-{username}-2026"})
+    ours, size = median_ms(client, f"/citizens/{citizen_id}/trend", args.repeat)
+    printed, _ = median_ms(client, f"/citizens/{citizen_id}/trend/print", args.repeat)
+    floor_app = bare_app(url)
+    floor, floor_size = median_ms(
+        floor_app.test_client(), f"/citizens/{citizen_id}/trend", args.repeat
+    )
+    floor_app.extensions["engine"].dispose()
+    get_engine(app).dispose()
 
     database = url.split(":", 1)[0]
     print(f"# Trend page, {args.points} points ({forms} forms, {answers} answers), {database}")
