@@ -99,6 +99,7 @@ class ScorePoint:
     band: Band | None
     change: float | None  # from the previous point that has a score
     relevant: bool  # the change is at least the rule's relevant change
+    since: int | None = None  # the point `change` is measured from
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ def score_series(
     points: list[ScorePoint] = []
     rule_found: ScoreRule | None = None
     previous: float | None = None
+    previous_point: int | None = None
     for m in measurements:
         definition = registry.get(m.form_id, m.form_version)
         rule = next((r for r in definition.scores if r.code == code), None)
@@ -164,9 +166,17 @@ def score_series(
             and abs(change) >= rule.relevant_change
         )
         points.append(
-            ScorePoint(m.point, m.administered_on, score.value, score.band, change, relevant)
+            ScorePoint(
+                m.point,
+                m.administered_on,
+                score.value,
+                score.band,
+                change,
+                relevant,
+                previous_point if change is not None else None,
+            )
         )
-        previous = score.value
+        previous, previous_point = score.value, m.point
     if rule_found is None:
         return None
     return ScoreSeries(rule_found, tuple(points))
@@ -252,7 +262,13 @@ class Panel:
 
     @property
     def empty(self) -> bool:
-        return not any(s is not None and s.points for s in (self.citizen, self.staff))
+        """Nothing answered (on the scale or "Ved ikke") by either side at any point."""
+        return not any(
+            p.state in (CellState.ANSWERED, CellState.SPECIAL)
+            for s in (self.citizen, self.staff)
+            if s is not None
+            for p in s.points
+        )
 
 
 def panels(
@@ -479,22 +495,32 @@ def form_tables(
         for i, m in enumerate(taken):
             boundary = i > 0 and m.form_version != taken[i - 1].form_version
             columns.append(Column(m.point, m.administered_on, m.form_version, m.mode, boundary))
-        blocks, seen = [], set()
+        # Sections by id, newest version first; an item a newer version dropped joins its old
+        # section (after that section's current items), or a section of its own.
+        sections: dict[str, tuple[str, list[tuple[str, InstrumentVersion]]]] = {}
+        seen: set[str] = set()
         for definition in sorted(definitions.values(), key=lambda d: -d.version):
             for section in definition.sections:
                 codes = [i.code for i in section.items if i.code not in seen]
                 if not codes:
                     continue
                 seen.update(codes)
-                rows = tuple(
+                _title, rows = sections.setdefault(section.id, (section.title.get(lang), []))
+                rows.extend((code, definition) for code in codes)
+        blocks = [
+            Block(
+                title,
+                tuple(
                     Row(
                         code,
                         definition.item(code).text.get(lang),
                         tuple(_cell(definitions[m.form_version], m, code, lang) for m in taken),
                     )
-                    for code in codes
-                )
-                blocks.append(Block(section.title.get(lang), rows))
+                    for code, definition in rows
+                ),
+            )
+            for title, rows in sections.values()
+        ]
         tables.append(FormTable(form_id, newest.title.get(lang), tuple(columns), tuple(blocks)))
     return tables
 

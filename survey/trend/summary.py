@@ -59,14 +59,20 @@ def who5(series: ScoreSeries, lang: str) -> list[str]:
         )
     relevant = [p for p in series.points if p.relevant]
     if relevant:
+        changes = ", ".join(
+            _(
+                "measurement %(before)d → %(n)d: %(change)s",
+                before=p.since,
+                n=p.point,
+                change=f"{p.change:+g}",
+            )
+            for p in relevant
+        )
         lines.append(
             _(
-                "Changes of %(limit)s points or more since the measurement before: %(list)s.",
+                "Changes of %(limit)s points or more between measurements: %(list)s.",
                 limit=f"{rule.relevant_change:g}",
-                list=", ".join(
-                    _("measurement %(n)d: %(change)s", n=p.point, change=f"{p.change:+g}")
-                    for p in relevant
-                ),
+                list=changes,
             )
         )
     if series.gaps:
@@ -91,14 +97,17 @@ def _first_latest(series: ItemSeries) -> str:
 
 
 def _values(series: ItemSeries) -> str:
+    """Each answer with its measurement, "m1: 2, m3: Ved ikke, m4: –": a reader of the case
+    file must see which value belongs to which point, and which points are missing."""
     parts = []
     for p in series.points:
         if p.value is not None:
-            parts.append(f"{p.value}")
+            shown = f"{p.value}"
         elif p.label:
-            parts.append(p.label)
+            shown = p.label
         else:
-            parts.append("–")
+            shown = "–"
+        parts.append(_("m%(n)d: %(answer)s", n=p.point, answer=shown))
     return ", ".join(parts)
 
 
@@ -130,7 +139,11 @@ def bip(panels: Sequence[Panel], lang: str) -> list[str]:
         lines.append(line)
     if lines:
         lines.insert(
-            0, _("Answers per measurement, 1 is the most negative and 5 the most positive.")
+            0,
+            _(
+                "Answers per measurement (m1 is measurement 1): 1 is the most negative and "
+                "5 the most positive, – not answered."
+            ),
         )
     return lines
 

@@ -270,3 +270,48 @@ def test_the_page_follows_the_users_language(demo_app) -> None:
 def six_point_reference(app, citizen_id: int) -> str:
     with Session(get_engine(app)) as db:
         return db.get(Citizen, citizen_id).reference
+
+
+def test_a_transferred_citizen_with_only_a_staff_form(demo_app) -> None:
+    citizen_id = new_citizen(demo_app, "NORD-TREND-STAFF", consultant="mads")
+    with Session(get_engine(demo_app)) as db:
+        users = dict(db.execute(select(User.username, User.id)).all())
+        citizen = db.get(Citizen, citizen_id)
+        citizen.consultant_id = users["anne"]
+        db.add(
+            CitizenEvent(
+                citizen_id=citizen_id,
+                kind=CitizenEventKind.TRANSFERRED,
+                occurred_on=date(2026, 2, 1),
+                consultant_id=users["anne"],
+                previous_consultant_id=users["mads"],
+            )
+        )
+        db.commit()
+    add_response(
+        demo_app,
+        citizen_id,
+        1,
+        "staff",
+        {
+            "staff.diagnosis": 1,
+            "staff.diagnosis_kinds": (1, 7),
+            "staff.employment": 1,
+            "staff.employment_hours": 12,
+            "staff.mental_limits": 2,
+        },
+        mode="staff",
+    )
+    client = demo_app.test_client()
+    login(client, "anne")
+    page = client.get(f"/citizens/{citizen_id}/trend").get_data(as_text=True)
+    found = charts(page)
+    assert "who5" not in found
+    assert "Der er endnu ikke indsendt noget borgerskema." in page
+    assert set(found) == {"health", "events"}  # the consultant's assessment and events
+    assert "Der er endnu ikke svaret på nogen BIP-spørgsmål." in page
+    assert "Angst; ADHD" in page  # multiple choice in the table
+    assert "Overdraget fra Mads" in page
+    assert "Beskæftigelse, 12 timer om ugen (måling 1)" in page
+    assert 'id="table-citizen"' not in page
+    assert 'id="table-staff"' in page
