@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 30,
     "KIOSK_IDLE_SECONDS": 600,
     "RATELIMIT_STORAGE_URI": "memory://",
+    "MAX_UPLOAD_MB": 256,  # an import file; 1,000,000 answer rows are about 60 MB
 }
 
 
@@ -40,7 +41,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         value = environ.get(f"SURVEY_{name}")
         if value is not None and value != "":
             found[name] = value
-    for name in ("SESSION_IDLE_MINUTES", "KIOSK_IDLE_SECONDS"):
+    for name in ("SESSION_IDLE_MINUTES", "KIOSK_IDLE_SECONDS", "MAX_UPLOAD_MB"):
         if name in found:
             try:
                 found[name] = int(found[name])
@@ -119,4 +120,6 @@ def build_config(
         if not Path(settings[name]).is_dir():
             raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a folder")
     settings["TESTING"] = settings["ENV"] == "testing"
+    # Flask refuses larger requests with 413 before reading them.
+    settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024
     return settings

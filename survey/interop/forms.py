@@ -44,8 +44,8 @@ class ImportForm(Form):
 
 
 class ExportForm(Form):
-    class Meta:
-        csrf = False  # a GET form that only reads
+    """A POST with a CSRF token, not a GET: an export writes to the audit trail and hands out
+    data, so another site must not be able to start one with a link."""
 
     dataset = SelectField(_l("Data"))
     semicolon = BooleanField(_l("Separate fields with semicolons (Danish Excel)"))

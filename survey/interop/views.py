@@ -13,7 +13,6 @@ from flask import (
     abort,
     current_app,
     render_template,
-    request,
     send_file,
 )
 from flask.typing import ResponseReturnValue
@@ -89,16 +88,16 @@ def upload() -> ResponseReturnValue:
 @roles_required(*EXPORTERS)
 def exports() -> ResponseReturnValue:
     """The export page; the download itself is /exports/download with the same fields."""
-    return render_template("interop/export.html", form=ExportForm(request.args), datasets=DATASETS)
+    return render_template("interop/export.html", form=ExportForm(), datasets=DATASETS)
 
 
-@bp.get("/exports/download")
+@bp.post("/exports/download")
 @roles_required(*EXPORTERS)
 def download() -> ResponseReturnValue:
     """One export as a file: only the citizens the user may see (an administrator: all),
     pseudonymised unless an administrator asks for real references. Audited by the service."""
-    form = ExportForm(request.args)
-    if not form.validate():
+    form = ExportForm()
+    if not form.validate_on_submit():
         return render_template("interop/export.html", form=form, datasets=DATASETS), 422
     admin = current_user.role is Role.ADMIN
     if form.real_references.data and not admin:

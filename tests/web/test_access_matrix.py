@@ -172,7 +172,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("interop.upload", "GET"): ("/admin/import", ADMIN_ONLY),
     ("interop.upload", "POST"): ("/admin/import", replace(ADMIN_ONLY, admin=422)),
     ("interop.exports", "GET"): ("/exports", EXPORTERS),
-    ("interop.download", "GET"): ("/exports/download?dataset=codebook-md", EXPORTERS),
+    ("interop.download", "POST"): ("/exports/download", EXPORTERS, {"dataset": "codebook-md"}),
     # Cohort reports: project leaders only, each for their own teams.
     ("reports.index", "GET"): ("/reports?table=status", LEADERS_ONLY),
     ("reports.table_csv", "GET"): ("/reports/table.csv?table=waves", LEADERS_ONLY),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
+import shutil
 import zipfile
 
 from openpyxl import load_workbook
@@ -65,7 +67,9 @@ def test_an_administrator_imports_a_danish_excel_citizens_file(demo_app) -> None
     again = upload(admin, "citizens", CITIZENS).get_data(as_text=True)
     assert "Intet ændret" in again
     assert count(demo_app, Citizen) == before + 2
-    assert len(audit_details(demo_app, "data.import")) >= 2
+    imports = audit_details(demo_app, "data.import")
+    assert len(imports) == 2
+    assert [(d["created"], d["present"]) for d in imports] == [(2, 0), (0, 2)]
 
 
 def test_a_bad_file_is_refused_with_line_numbers_and_nothing_is_written(demo_app) -> None:
@@ -102,7 +106,7 @@ def test_an_upload_without_a_file_names_the_field(demo_app) -> None:
 
 def test_a_project_leader_exports_their_own_teams_pseudonymised(demo_app) -> None:
     leader = client_for(demo_app, "leder.nord")
-    response = leader.get("/exports/download?dataset=citizens", buffered=True)
+    response = leader.post("/exports/download", data={"dataset": "citizens"}, buffered=True)
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
     text = response.get_data().decode("utf-8-sig")
@@ -119,30 +123,51 @@ def test_a_project_leader_exports_their_own_teams_pseudonymised(demo_app) -> Non
     assert all(row["citizen"].startswith("P-") for row in rows)
     assert audit_details(demo_app, "data.export")[-1]["pseudonymised"] is True
     assert (
-        leader.get(
-            "/exports/download?dataset=citizens&real_references=y", buffered=True
+        leader.post(
+            "/exports/download", data={"dataset": "citizens", "real_references": "y"}, buffered=True
         ).status_code
         == 403
     )
 
 
-def test_long_export_in_semicolons_reads_back_with_the_same_rows(demo_app) -> None:
+def test_long_export_in_semicolons_holds_only_the_leaders_teams(demo_app) -> None:
     leader = client_for(demo_app, "leder.nord")
     comma = (
-        leader.get("/exports/download?dataset=long", buffered=True).get_data().decode("utf-8-sig")
+        leader.post("/exports/download", data={"dataset": "long"}, buffered=True)
+        .get_data()
+        .decode("utf-8-sig")
     )
     semi = (
-        leader.get("/exports/download?dataset=long&semicolon=y", buffered=True)
+        leader.post("/exports/download", data={"dataset": "long", "semicolon": "y"}, buffered=True)
         .get_data()
         .decode("utf-8-sig")
     )
     assert semi.splitlines()[0] == "citizen;point;administered_on;form;form_version;mode;item;value"
     assert len(comma.splitlines()) == len(semi.splitlines()) > 1000
+    rows = list(csv.DictReader(io.StringIO(comma)))
+    with Session(get_engine(demo_app)) as db:
+        nord = db.execute(select(Team.id).where(Team.name == "Team Nord")).scalar_one()
+        answered = db.execute(
+            select(func.count(func.distinct(Response.citizen_id)))
+            .join(Citizen, Citizen.id == Response.citizen_id)
+            .where(Citizen.team_id == nord, Response.status == "submitted")
+        ).scalar_one()
+        responses = db.execute(
+            select(func.count())
+            .select_from(Response)
+            .join(Citizen, Citizen.id == Response.citizen_id)
+            .where(Citizen.team_id == nord, Response.status == "submitted")
+        ).scalar_one()
+    assert len({row["citizen"] for row in rows}) == answered
+    keys = {(row["citizen"], row["point"], row["form"]) for row in rows}
+    assert len(keys) == responses
 
 
 def test_an_administrator_may_export_real_references_as_excel(demo_app) -> None:
     admin = client_for(demo_app, "admin")
-    response = admin.get("/exports/download?dataset=wide-xlsx&real_references=y", buffered=True)
+    response = admin.post(
+        "/exports/download", data={"dataset": "wide-xlsx", "real_references": "y"}, buffered=True
+    )
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data()), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
@@ -150,31 +175,79 @@ def test_an_administrator_may_export_real_references_as_excel(demo_app) -> None:
     column = header.index("citizen")
     with Session(get_engine(demo_app)) as db:
         references = set(db.execute(select(Citizen.reference)).scalars())
-    assert {row[column] for row in rows[1:]} <= references
+    exported = {row[column] for row in rows[1:]}
+    assert len(rows) > 100
+    assert exported <= references
+    assert len(exported) > 100
     assert audit_details(demo_app, "data.export")[-1]["pseudonymised"] is False
 
 
 def test_the_fhir_download_is_a_zip_of_bundles(demo_app) -> None:
     leader = client_for(demo_app, "leder.nord")
-    response = leader.get("/exports/download?dataset=fhir", buffered=True)
+    response = leader.post("/exports/download", data={"dataset": "fhir"}, buffered=True)
     assert response.status_code == 200
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         names = sorted(archive.namelist())
         assert names == ["citizen-v1.json", "staff-v1.json"]
         bundle = json.loads(archive.read("citizen-v1.json"))
+        raw = b"".join(archive.read(name) for name in names).decode()
     assert bundle["resourceType"] == "Bundle"
     kinds = {entry["resource"]["resourceType"] for entry in bundle["entry"]}
     assert kinds == {"Questionnaire", "QuestionnaireResponse"}
+    subjects = [
+        entry["resource"]["subject"]["identifier"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "QuestionnaireResponse"
+    ]
+    assert subjects
+    assert all(s["value"].startswith("P-") for s in subjects)
+    with Session(get_engine(demo_app)) as db:
+        references = set(db.execute(select(Citizen.reference)).scalars())
+    assert not [r for r in references if r in raw]
 
 
 def test_consultants_cannot_export(demo_app) -> None:
     anne = client_for(demo_app, "anne")
     assert anne.get("/exports").status_code == 403
-    assert anne.get("/exports/download?dataset=long", buffered=True).status_code == 403
+    assert (
+        anne.post("/exports/download", data={"dataset": "long"}, buffered=True).status_code == 403
+    )
 
 
 def test_an_unknown_dataset_is_refused_on_the_page(demo_app) -> None:
     leader = client_for(demo_app, "leder.nord")
-    response = leader.get("/exports/download?dataset=everything", buffered=True)
+    response = leader.post("/exports/download", data={"dataset": "everything"}, buffered=True)
     assert response.status_code == 422
     assert "Eksportér data" in response.get_data(as_text=True)
+
+
+def test_posts_without_a_csrf_token_are_refused(make_app, demo_database, tmp_path) -> None:
+    copy = tmp_path / "demo.db"
+    shutil.copyfile(demo_database, copy)
+    app = make_app(f"sqlite:///{copy}", migrated=False, WTF_CSRF_ENABLED=True)
+    admin = app.test_client()
+    page = admin.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    token = token or re.search(r'name="csrf_token" value="([^"]+)"', page)
+    admin.post(
+        "/login",
+        data={"username": "admin", "password": "demo-admin-2026", "csrf_token": token.group(1)},
+    )
+    before = count(app, Citizen)
+    refused = upload(admin, "citizens", CITIZENS)
+    assert refused.status_code == 400
+    assert count(app, Citizen) == before
+    assert admin.post("/exports/download", data={"dataset": "long"}).status_code == 400
+
+
+def test_an_upload_over_the_limit_is_refused_with_413(make_app, demo_database, tmp_path) -> None:
+    copy = tmp_path / "demo.db"
+    shutil.copyfile(demo_database, copy)
+    app = make_app(f"sqlite:///{copy}", migrated=False, MAX_UPLOAD_MB=3)
+    assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024  # SURVEY_MAX_UPLOAD_MB
+    app.config["MAX_CONTENT_LENGTH"] = 2000  # small, so the test's upload stays in memory
+    admin = client_for(app, "admin")
+    before = count(app, Citizen)
+    response = upload(admin, "citizens", CITIZENS + b"X" * 4000)
+    assert response.status_code == 413
+    assert count(app, Citizen) == before
