@@ -339,9 +339,15 @@ def import_() -> None:
 
 
 def _report_import(result: importing.ImportResult) -> None:
-    """Problems to stderr and exit 1; else the counts."""
+    """Problems to stderr and exit 1; else the counts. The import commands commit in every case:
+    a refused import or a dry run has rolled back its own writes, so only its audit entry
+    commits."""
     if not result.ok:
-        click.echo(f"Refused: {result.problem_count} problem(s); nothing was written.", err=True)
+        click.echo(
+            f"Refused: {result.problem_count} problem(s); no data was written (the attempt is "
+            "in the audit trail).",
+            err=True,
+        )
         for line in result.messages():
             click.echo(line, err=True)
         sys.exit(1)
@@ -526,6 +532,26 @@ def export_fhir(directory: Path, real_references: bool) -> None:
             current_app.extensions[INSTRUMENTS],
             directory,
             pseudonyms=Pseudonyms(real=real_references),
+        )
+    for path in written:
+        click.echo(str(path))
+
+
+@export.command("package")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@_real_option
+@_semicolon_option
+@with_appcontext
+def export_package(directory: Path, real_references: bool, semicolon: bool) -> None:
+    """The evaluator's package in DIRECTORY: citizens, long and wide answers (CSV and XLSX) and
+    the codebook (CSV, Markdown, XLSX), with ids that join across the files."""
+    with session_scope() as session:
+        written = exporting.export_package(
+            session,
+            current_app.extensions[INSTRUMENTS],
+            directory,
+            pseudonyms=Pseudonyms(real=real_references),
+            delimiter=";" if semicolon else ",",
         )
     for path in written:
         click.echo(str(path))

@@ -7,21 +7,26 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from survey import audit, clock
 from survey.interop.csvio import (
     CITIZEN_COLUMNS,
     FileRefused,
+    Problem,
     _,
     open_text,
     read_records,
+    shown,
+    unguard,
     wrong_field_count,
 )
 from survey.interop.results import (
     ImportResult,
     ProblemList,
     Source,
+    audit_import,
     reference_problem,
     shown_reference,
 )
@@ -78,7 +83,9 @@ def import_citizens(
     """Enrol the citizens of a citizens file, with the events a normal enrolment and course end
     write. A citizen already enrolled with the same details counts as already present; with other
     details the file is refused. The pending rows are kept in memory: a citizens file has one row
-    per citizen, far smaller than a responses file."""
+    per citizen, far smaller than a responses file. A write that collides with a citizen enrolled
+    meanwhile rolls the session back and refuses the file. Refused or not, dry run or not, the
+    session ends with one `data.import` audit entry for the caller to commit."""
     today = today or clock.today()
     result = ImportResult("citizens", dry_run=dry_run)
     problems = ProblemList()
@@ -119,25 +126,23 @@ def import_citizens(
         problems.add(refused.problem.line, refused.problem.message)
     result.problems, result.problem_count = problems.shown, problems.count
     if not result.ok:
-        return result
+        return audit_import(session, actor, result)
     result.created = len(new)
     if dry_run:
-        return result
-    for row in new:
-        _enrol(session, row, actor)
-    session.flush()
-    audit.record(
-        "data.import",
-        user=actor,
-        session=session,
-        details={
-            "file": "citizens",
-            "rows": result.rows,
-            "created": result.created,
-            "present": result.present,
-        },
-    )
-    return result
+        return audit_import(session, actor, result)
+    try:
+        for row in new:
+            _enrol(session, row, actor)
+        session.flush()
+    except IntegrityError:
+        # A citizen of the file was enrolled in the app after the check: refuse the whole file.
+        session.rollback()
+        result.created = 0
+        result.problem_count = 1
+        result.problems = [
+            Problem(1, _("citizens were enrolled while the file was checked; import it again."))
+        ]
+    return audit_import(session, actor, result)
 
 
 def _check_citizen(
@@ -152,7 +157,7 @@ def _check_citizen(
 ) -> _CitizenRow | None:
     """The row's citizen, or None after reporting every problem the row has."""
     before = problems.count
-    raw = fields["citizen"]
+    raw = unguard(fields["citizen"].strip())
     if (why := reference_problem(raw)) is not None:
         problems.add(line, why)
     reference = raw.strip()
@@ -172,7 +177,7 @@ def _check_citizen(
         problems.add(line, _("enrolled_on is not a date (YYYY-MM-DD)."))
     elif enrolled_on > today:
         problems.add(line, _("enrolled_on is in the future."))
-    team_name = fields["team"].strip()
+    team_name = unguard(fields["team"].strip())
     team: Team | None = None
     if not team_name:
         if len(teams) == 1:
@@ -187,7 +192,7 @@ def _check_citizen(
             line,
             _(
                 "there is no team %(team)s (known: %(known)s).",
-                team=team_name,
+                team=shown(team_name),
                 known=", ".join(sorted(teams)) or "-",
             ),
         )
@@ -210,7 +215,7 @@ def _check_consultant(
 ) -> int | None:
     """A consultant of the team by user name; a disabled one is accepted, as imported courses
     are often historic and their consultant may have left."""
-    username = raw.strip().lower()
+    username = unguard(raw.strip()).lower()
     if not username:
         return None
     if username not in members:
@@ -227,7 +232,7 @@ def _check_consultant(
         members[username] = (user, team_ids) if user is not None else None
     found = members[username]
     if found is None or found[0].role != Role.CONSULTANT:
-        problems.add(line, _("there is no resource consultant %(name)s.", name=username))
+        problems.add(line, _("there is no resource consultant %(name)s.", name=shown(username)))
         return None
     user, team_ids = found
     if team is not None and team.id not in team_ids:
@@ -249,7 +254,7 @@ def _check_status(
             line,
             _(
                 "%(value)s is not a status (%(codes)s).",
-                value=raw,
+                value=shown(raw),
                 codes=", ".join(s.value for s in CourseStatus),
             ),
         )

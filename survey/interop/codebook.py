@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from survey.instruments import InstrumentRegistry
 from survey.instruments.schema import Item, ItemType, ScoreRule, Text
-from survey.interop.csvio import MULTIPLE_SEPARATOR
+from survey.interop.csvio import MULTIPLE_SEPARATOR, guard, spreadsheet_row
 from survey.models import STATUS_REASONS, CourseStatus, Mode
 
 CODEBOOK_COLUMNS = (
@@ -235,29 +235,31 @@ def rows(registry: InstrumentRegistry) -> Iterator[dict[str, object]]:
 
 
 def write_csv(registry: InstrumentRegistry, out: IO[str], delimiter: str = ",") -> int:
+    """The codebook rows as CSV, every text guarded against being run as a formula."""
     writer = csv.DictWriter(
         out, CODEBOOK_COLUMNS, restval="", delimiter=delimiter, lineterminator="\r\n"
     )
     writer.writeheader()
     count = 0
     for row in rows(registry):
-        writer.writerow(row)
+        writer.writerow({k: guard(v) if isinstance(v, str) else v for k, v in row.items()})
         count += 1
     return count
 
 
 def write_xlsx(registry: InstrumentRegistry, out: IO[bytes]) -> int:
-    """A "codebook" sheet (the CSV's rows) and a "notes" sheet on missing values."""
+    """A "codebook" sheet (the CSV's rows) and a "notes" sheet on missing values; texts are
+    text cells, never formulas."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("codebook")
     sheet.append(list(CODEBOOK_COLUMNS))
     count = 0
     for row in rows(registry):
-        sheet.append([row.get(column, "") for column in CODEBOOK_COLUMNS])
+        sheet.append(spreadsheet_row(sheet, [row.get(column, "") for column in CODEBOOK_COLUMNS]))
         count += 1
     notes = book.create_sheet("notes")
-    notes.append(["da", MISSING_NOTE.da])
-    notes.append(["en", MISSING_NOTE.en])
+    notes.append(spreadsheet_row(notes, ["da", MISSING_NOTE.da]))
+    notes.append(spreadsheet_row(notes, ["en", MISSING_NOTE.en]))
     book.save(out)
     return count
 

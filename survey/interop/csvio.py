@@ -10,10 +10,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from flask import has_app_context, has_request_context
 from flask_babel import force_locale, gettext
+from openpyxl.cell import WriteOnlyCell
+
+from survey.models import CPR_PATTERN
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 CITIZEN_COLUMNS = (
     "citizen",
@@ -40,6 +46,8 @@ semicolon file the field is quoted, which the csv module does on both ends)."""
 
 DELIMITERS = (",", ";")
 MAX_SHOWN_PROBLEMS = 50
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel (and LibreOffice) read a CSV cell as a formula."""
 
 
 def _(message: str, /, **params: object) -> str:
@@ -51,6 +59,40 @@ def _(message: str, /, **params: object) -> str:
         with force_locale("en"):
             return gettext(message, **params)
     return message % params if params else message
+
+
+def shown(raw: str) -> str:
+    """A cell's text as a message may repeat it: trimmed, with every CPR-like number masked."""
+    return CPR_PATTERN.sub("(CPR?)", raw.strip())
+
+
+def _formula_like(text: str) -> bool:
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
+def guard(text: str) -> str:
+    """A free text as a CSV cell that no spreadsheet runs as a formula: one ' before a text that
+    starts with = + - @ tab or CR, also when quotes precede it, so that `unguard` is exact."""
+    return "'" + text if _formula_like(text) else text
+
+
+def unguard(text: str) -> str:
+    """The reverse of `guard`, for the cells of people's texts in an imported file."""
+    return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
+
+
+def spreadsheet_row(sheet: WriteOnlyWorksheet, values: Iterable[object]) -> list[object]:
+    """An XLSX row whose texts are always text cells: openpyxl would store a text starting with
+    "=" as a live formula."""
+    row: list[object] = []
+    for value in values:
+        if isinstance(value, str):
+            text = WriteOnlyCell(sheet, value=value)
+            text.data_type = "s"
+            row.append(text)
+        else:
+            row.append(value)
+    return row
 
 
 def _not_utf8() -> str:
@@ -119,7 +161,7 @@ def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
                 _(
                     "the header must name the columns %(expected)s; it has %(found)s.",
                     expected=",".join(columns),
-                    found=",".join(header),
+                    found=shown(",".join(header)),
                 ),
             )
         )

@@ -1,6 +1,8 @@
 """Exports for evaluators: citizens and long answers in exactly the import formats, a wide table
-(CSV or XLSX) with scores, and the codebook. Every export is audited without a value, shows only
-the citizens `citizen_filter` lets through, and is pseudonymised unless told otherwise.
+(CSV or XLSX) with scores, the codebook, and all of them as one package. Every export is audited
+without a value, shows only the citizens `citizen_filter` lets through, and is pseudonymised
+unless told otherwise. No text people wrote can become a spreadsheet formula: CSV cells are
+guarded with a ' (which the import removes again), XLSX texts are text cells.
 
 Order (so two exports of the same data are the same file): citizens by the reference as written
 (the pseudonym or the real one), then point, then form id, then the form version's item order.
@@ -25,7 +27,13 @@ from survey.instruments import values as answer_values
 from survey.instruments.schema import InstrumentVersion, ItemType
 from survey.instruments.scoring import compute_all
 from survey.interop import codebook, fhir
-from survey.interop.csvio import CITIZEN_COLUMNS, RESPONSE_COLUMNS, writer
+from survey.interop.csvio import (
+    CITIZEN_COLUMNS,
+    RESPONSE_COLUMNS,
+    guard,
+    spreadsheet_row,
+    writer,
+)
 from survey.interop.pseudonyms import Pseudonyms
 from survey.interop.values import cell
 from survey.models import Answer, Citizen, Response, ResponseStatus, Team, User
@@ -82,7 +90,7 @@ def _citizens(
             pseudonyms(citizen.reference),
             citizen.enrolled_on,
             team,
-            username or "",
+            pseudonyms.consultant(username or ""),
             str(getattr(citizen.status, "value", citizen.status)),
             citizen.status_reason or "",
             citizen.ended_on.isoformat() if citizen.ended_on else "",
@@ -135,13 +143,18 @@ def _responses(
 
 
 def _record(
-    session: Session, actor: User | None, result: ExportResult, pseudonyms: Pseudonyms | None
+    session: Session,
+    actor: User | None,
+    result: ExportResult,
+    pseudonyms: Pseudonyms | None,
+    **extra: object,
 ) -> ExportResult:
     details: dict[str, object] = {
         "format": result.format,
         "rows": result.rows,
         "citizens": result.citizens,
         "responses": result.responses,
+        **extra,
     }
     if pseudonyms is not None:
         details["pseudonymised"] = not pseudonyms.real
@@ -158,18 +171,30 @@ def export_citizens(
     actor: User | None = None,
     delimiter: str = ",",
 ) -> ExportResult:
-    """The citizens file, as `survey import citizens` reads it."""
+    """The citizens file, as `survey import citizens` reads it; pseudonymised, the consultants'
+    user names are replaced too."""
     pseudonyms = pseudonyms or Pseudonyms()
+    result = _write_citizens(session, out, citizen_filter, pseudonyms, delimiter)
+    return _record(session, actor, result, pseudonyms)
+
+
+def _write_citizens(
+    session: Session,
+    out: IO[str],
+    citizen_filter: ColumnElement[bool] | None,
+    pseudonyms: Pseudonyms,
+    delimiter: str,
+) -> ExportResult:
     result = ExportResult("citizens")
     csv_out = writer(out, delimiter)
     csv_out.writerow(CITIZEN_COLUMNS)
     for c in _citizens(session, citizen_filter, pseudonyms):
         csv_out.writerow(
             [
-                c.name,
+                guard(c.name),
                 c.enrolled_on.isoformat(),
-                c.team,
-                c.consultant,
+                guard(c.team),
+                guard(c.consultant),
                 c.status,
                 c.status_reason,
                 c.ended_on,
@@ -177,7 +202,7 @@ def export_citizens(
         )
         result.rows += 1
         result.citizens += 1
-    return _record(session, actor, result, pseudonyms)
+    return result
 
 
 def long_rows(point: int, response: _Response) -> Iterator[tuple[str, str]]:
@@ -207,6 +232,18 @@ def export_long(
 ) -> ExportResult:
     """Every submitted answer, one row each, as `survey import responses` reads it."""
     pseudonyms = pseudonyms or Pseudonyms()
+    result = _write_long(session, registry, out, citizen_filter, pseudonyms, delimiter)
+    return _record(session, actor, result, pseudonyms)
+
+
+def _write_long(
+    session: Session,
+    registry: InstrumentRegistry,
+    out: IO[str],
+    citizen_filter: ColumnElement[bool] | None,
+    pseudonyms: Pseudonyms,
+    delimiter: str,
+) -> ExportResult:
     result = ExportResult("long")
     csv_out = writer(out, delimiter)
     csv_out.writerow(RESPONSE_COLUMNS)
@@ -219,7 +256,7 @@ def export_long(
             for code, value in long_rows(r.point, r):
                 csv_out.writerow(
                     [
-                        citizen.name,
+                        guard(citizen.name),
                         r.point,
                         r.administered_on.isoformat(),
                         r.form,
@@ -230,7 +267,7 @@ def export_long(
                     ]
                 )
                 result.rows += 1
-    return _record(session, actor, result, pseudonyms)
+    return result
 
 
 def _wide_rows(
@@ -243,7 +280,8 @@ def _wide_rows(
     typed: bool,
 ) -> Iterator[list[object]]:
     """One list per citizen and point with a submitted response, in `variables` order; `typed`
-    gives numbers and dates (XLSX), else text (CSV). Counts citizens and responses in `result`."""
+    gives numbers and dates (XLSX), else text with people's texts guarded (CSV). Counts citizens
+    and responses in `result`."""
     names = [v.name for v in variables]
     index = {name: i for i, name in enumerate(names)}
     for citizen, responses in _responses(session, registry, citizens):
@@ -252,10 +290,10 @@ def _wide_rows(
         for point in sorted({r.point for r in responses}):
             row: list[object] = [None] * len(names)
             row[: len(codebook.CITIZEN_VARIABLES)] = [
-                citizen.name,
+                citizen.name if typed else guard(citizen.name),
                 point,
                 citizen.enrolled_on if typed else citizen.enrolled_on.isoformat(),
-                citizen.team,
+                citizen.team if typed else guard(citizen.team),
                 citizen.status,
                 citizen.status_reason,
                 (
@@ -305,6 +343,19 @@ def export_wide(
     one column per item code, and the scores (empty when not computable). The codebook names
     every column. CSV goes to a text stream, XLSX to a binary one."""
     pseudonyms = pseudonyms or Pseudonyms()
+    result = _write_wide(session, registry, out, fmt, citizen_filter, pseudonyms, delimiter)
+    return _record(session, actor, result, pseudonyms)
+
+
+def _write_wide(
+    session: Session,
+    registry: InstrumentRegistry,
+    out: IO[str] | IO[bytes],
+    fmt: Literal["csv", "xlsx"],
+    citizen_filter: ColumnElement[bool] | None,
+    pseudonyms: Pseudonyms,
+    delimiter: str,
+) -> ExportResult:
     result = ExportResult(f"wide.{fmt}")
     variables = codebook.wide_variables(registry)
     citizens = _citizens(session, citizen_filter, pseudonyms)
@@ -315,7 +366,7 @@ def export_wide(
         sheet = book.create_sheet("data")
         sheet.append(header)
         for row in rows:
-            sheet.append(row)
+            sheet.append(spreadsheet_row(sheet, row))
             result.rows += 1
         book.save(out)
     else:
@@ -324,7 +375,7 @@ def export_wide(
         for row in rows:
             csv_out.writerow(row)
             result.rows += 1
-    return _record(session, actor, result, pseudonyms)
+    return result
 
 
 def export_codebook(
@@ -337,6 +388,15 @@ def export_codebook(
     delimiter: str = ",",
 ) -> ExportResult:
     """The codebook of the wide export (and of the long one's item codes and values)."""
+    return _record(session, actor, _write_codebook(registry, out, fmt, delimiter), None)
+
+
+def _write_codebook(
+    registry: InstrumentRegistry,
+    out: IO[str] | IO[bytes],
+    fmt: Literal["csv", "xlsx", "md"],
+    delimiter: str,
+) -> ExportResult:
     result = ExportResult(f"codebook.{fmt}")
     if fmt == "xlsx":
         result.rows = codebook.write_xlsx(registry, out)  # type: ignore[arg-type]
@@ -344,7 +404,59 @@ def export_codebook(
         result.rows = codebook.write_markdown(registry, out)  # type: ignore[arg-type]
     else:
         result.rows = codebook.write_csv(registry, out, delimiter)  # type: ignore[arg-type]
-    return _record(session, actor, result, None)
+    return result
+
+
+PACKAGE_FILES = (
+    "citizens.csv",
+    "answers-long.csv",
+    "answers-wide.csv",
+    "answers-wide.xlsx",
+    "codebook.csv",
+    "codebook.md",
+    "codebook.xlsx",
+)
+
+
+def export_package(
+    session: Session,
+    registry: InstrumentRegistry,
+    directory: Path,
+    *,
+    citizen_filter: ColumnElement[bool] | None = None,
+    pseudonyms: Pseudonyms | None = None,
+    actor: User | None = None,
+    delimiter: str = ",",
+) -> list[Path]:
+    """Everything an evaluator needs, as the files of PACKAGE_FILES in `directory`, written with
+    one set of pseudonyms so they join on the citizen id. Audited once, as format "package",
+    with the long export's counts and the file names."""
+    pseudonyms = pseudonyms or Pseudonyms()
+    directory.mkdir(parents=True, exist_ok=True)
+    names = iter(PACKAGE_FILES)
+    written: list[Path] = []
+
+    def target() -> Path:
+        written.append(directory / next(names))
+        return written[-1]
+
+    with target().open("w", encoding="utf-8", newline="") as text:
+        _write_citizens(session, text, citizen_filter, pseudonyms, delimiter)
+    with target().open("w", encoding="utf-8", newline="") as text:
+        result = _write_long(session, registry, text, citizen_filter, pseudonyms, delimiter)
+    with target().open("w", encoding="utf-8", newline="") as text:
+        _write_wide(session, registry, text, "csv", citizen_filter, pseudonyms, delimiter)
+    with target().open("wb") as binary:
+        _write_wide(session, registry, binary, "xlsx", citizen_filter, pseudonyms, delimiter)
+    with target().open("w", encoding="utf-8", newline="") as text:
+        _write_codebook(registry, text, "csv", delimiter)
+    with target().open("w", encoding="utf-8", newline="") as text:
+        _write_codebook(registry, text, "md", delimiter)
+    with target().open("wb") as binary:
+        _write_codebook(registry, binary, "xlsx", delimiter)
+    result.format = "package"
+    _record(session, actor, result, pseudonyms, files=[path.name for path in written])
+    return written
 
 
 def export_fhir(

@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from survey import audit, clock
+from survey import clock
 from survey.forms import visible
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments import values as answer_values
@@ -25,11 +25,13 @@ from survey.interop.csvio import (
     _,
     open_text,
     read_records,
+    shown,
     wrong_field_count,
 )
 from survey.interop.results import (
     ImportResult,
     Source,
+    audit_import,
     reference_problem,
 )
 from survey.interop.spill import Spill
@@ -76,7 +78,8 @@ def import_responses(
     each response and queues what to write in the spill; pass 3 bulk-inserts the queue in
     batches. Memory holds one citizen's stored responses and one response's answers at a
     time, whatever the size of the file. A write that collides with a response added meanwhile
-    rolls the session back and refuses the file.
+    rolls the session back and refuses the file. Refused or not, dry run or not, the session
+    ends with one `data.import` audit entry for the caller to commit (see `results.audit_import`).
     """
     today = today or clock.today()
     result = ImportResult("responses", dry_run=dry_run)
@@ -100,7 +103,7 @@ def import_responses(
         result.problems, result.problem_count = spill.problems(MAX_SHOWN_PROBLEMS)
         result.created = spill.queued() if result.ok else 0
         if not result.ok or dry_run:
-            return result
+            return audit_import(session, actor, result)
         try:
             _write(session, spill, actor)
         except IntegrityError:
@@ -111,19 +114,7 @@ def import_responses(
             result.problems = [
                 Problem(1, _("responses were added while the file was checked; import it again."))
             ]
-            return result
-    audit.record(
-        "data.import",
-        user=actor,
-        session=session,
-        details={
-            "file": "responses",
-            "rows": result.rows,
-            "created": result.created,
-            "present": result.present,
-        },
-    )
-    return result
+    return audit_import(session, actor, result)
 
 
 class _ResponseChecker:
@@ -225,7 +216,7 @@ class _ResponseChecker:
                 line,
                 _(
                     "mode %(mode)s is not allowed for %(form)s (allowed: %(modes)s).",
-                    mode=mode,
+                    mode=shown(mode),
                     form=definition.key,
                     modes=", ".join(definition.modes),
                 ),
@@ -245,8 +236,8 @@ class _ResponseChecker:
                             "%(column)s %(value)s differs from %(first)s on line %(line)s; all "
                             "rows of one response must agree.",
                             column=name,
-                            value=this.strip(),
-                            first=first.strip(),
+                            value=shown(this),
+                            first=shown(first),
                             line=line,
                         ),
                     )
@@ -254,7 +245,11 @@ class _ResponseChecker:
             if code in lines:
                 problem(
                     row_line,
-                    _("item %(item)s is also on line %(line)s.", item=code, line=lines[code]),
+                    _(
+                        "item %(item)s is also on line %(line)s.",
+                        item=shown(code),
+                        line=lines[code],
+                    ),
                 )
                 continue
             lines[code] = row_line
@@ -263,7 +258,7 @@ class _ResponseChecker:
             if not definition.has_item(code):
                 problem(
                     row_line,
-                    _("%(form)s has no item %(item)s.", form=definition.key, item=code),
+                    _("%(form)s has no item %(item)s.", form=definition.key, item=shown(code)),
                 )
                 continue
             item = definition.item(code)
@@ -283,8 +278,8 @@ class _ResponseChecker:
             given[code] = value_
         if definition is None or point is None:
             return line
-        shown = visible(definition, given, point)
-        for code in sorted(set(given) - shown, key=lambda c: lines[c]):
+        asked = visible(definition, given, point)
+        for code in sorted(set(given) - asked, key=lambda c: lines[c]):
             condition = definition.item(code).show_when
             problem(
                 lines[code],
@@ -317,9 +312,20 @@ class _ResponseChecker:
                     ),
                 )
             return line
-        self.spill.queue(
-            (known.citizen_id, point, form, definition.version, day.isoformat(), mode), texts
+        other = self.spill.queue(
+            line, (known.citizen_id, point, form, definition.version, day.isoformat(), mode), texts
         )
+        if other is not None:
+            problem(
+                line,
+                _(
+                    "the %(form)s response at point %(point)s is also on line %(line)s (the "
+                    "same citizen, point and form written differently).",
+                    form=form,
+                    point=point,
+                    line=other,
+                ),
+            )
         return line
 
     def _definition(self, form: str, raw_version: str, line: int) -> InstrumentVersion | None:
@@ -334,8 +340,8 @@ class _ResponseChecker:
                 line,
                 _(
                     "there is no form %(form)s version %(version)s (known: %(known)s).",
-                    form=form,
-                    version=raw_version.strip(),
+                    form=shown(form),
+                    version=shown(raw_version),
                     known=forms,
                 ),
             )

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from sqlmodel import Session
+
+from survey import audit
 from survey.interop.csvio import (
     MAX_SHOWN_PROBLEMS,
     Problem,
@@ -15,6 +18,7 @@ from survey.interop.csvio import (
 from survey.models import (
     CPR_PATTERN,
     ReferenceError_,
+    User,
     check_reference,
 )
 
@@ -66,6 +70,27 @@ class ImportResult:
             created=self.created,
             present=self.present,
         )
+
+
+def audit_import(session: Session, actor: User | None, result: ImportResult) -> ImportResult:
+    """The import's one `data.import` audit entry, counts only. A refused import or a dry run
+    first rolls back whatever it wrote, so its caller can always commit: the entry is then the
+    only thing committed, and the trail shows attempts as well as imports."""
+    details: dict[str, object] = {
+        "kind": result.kind,
+        "rows": result.rows,
+        "created": result.created,
+        "present": result.present,
+    }
+    if not result.ok or result.dry_run:
+        session.rollback()
+        details["problems"] = result.problem_count
+        if not result.ok:
+            details["refused"] = True
+        if result.dry_run:
+            details["dry_run"] = True
+    audit.record("data.import", user=actor, session=session, details=details)
+    return result
 
 
 class ProblemList:

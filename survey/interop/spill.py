@@ -10,7 +10,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from survey.interop.csvio import Problem
+from survey.interop.csvio import Problem, unguard
+from survey.interop.values import parse_int
 
 BUFFER = 5000  # rows per executemany
 
@@ -19,15 +20,17 @@ CREATE TABLE row (line INTEGER, citizen TEXT, point TEXT, form TEXT, form_versio
                   administered_on TEXT, mode TEXT, item TEXT, value TEXT);
 CREATE TABLE problem (line INTEGER, message TEXT);
 CREATE TABLE ready_response (seq INTEGER PRIMARY KEY, citizen_id INTEGER, point INTEGER,
-                             form TEXT, form_version INTEGER, administered_on TEXT, mode TEXT);
+                             form TEXT, form_version INTEGER, administered_on TEXT, mode TEXT,
+                             line INTEGER, UNIQUE (citizen_id, point, form));
 CREATE TABLE ready_answer (seq INTEGER, item TEXT, position INTEGER, value TEXT);
 """
 
 
 def _point(raw: str) -> str:
-    """ "01" and "1" are the same point, so their rows make one response."""
-    text = raw.strip()
-    return str(int(text)) if text.isdigit() else text
+    """ "01", "+1" and "1" are the same point, so their rows make one response: normalised by
+    the parser that reads the point later, so the two can never disagree."""
+    number = parse_int(raw)
+    return raw.strip() if number is None else str(number)
 
 
 class Spill:
@@ -63,7 +66,7 @@ class Spill:
         self._rows.append(
             (
                 line,
-                fields["citizen"].strip(),
+                unguard(fields["citizen"].strip()),
                 _point(fields["point"]),
                 fields["form"].strip(),
                 fields["form_version"],
@@ -109,11 +112,24 @@ class Spill:
 
     # pass 2: what to write
 
-    def queue(self, response: Sequence[object], texts: Mapping[str, Sequence[str]]) -> None:
+    def queue(
+        self, line: int, response: Sequence[object], texts: Mapping[str, Sequence[str]]
+    ) -> int | None:
+        """Queue (citizen_id, point, form, form_version, administered_on, mode) with its answers;
+        when a response with the same citizen, point and form is already queued, queue nothing
+        and return the first line of that one: the insert would fail on it."""
+        try:
+            self._db.execute(
+                "INSERT INTO ready_response VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (self._seq + 1, *response, line),
+            )
+        except sqlite3.IntegrityError:
+            (other,) = self._db.execute(
+                "SELECT line FROM ready_response WHERE citizen_id = ? AND point = ? AND form = ?",
+                tuple(response[:3]),
+            ).fetchone()
+            return other
         self._seq += 1
-        self._db.execute(
-            "INSERT INTO ready_response VALUES (?, ?, ?, ?, ?, ?, ?)", (self._seq, *response)
-        )
         self._answers.extend(
             (self._seq, code, position, text)
             for code, stored in texts.items()
@@ -121,6 +137,7 @@ class Spill:
         )
         if len(self._answers) >= BUFFER:
             self._flush_answers()
+        return None
 
     def _flush_answers(self) -> None:
         self._db.executemany("INSERT INTO ready_answer VALUES (?, ?, ?, ?)", self._answers)
@@ -135,7 +152,8 @@ class Spill:
         self._db.execute("CREATE INDEX IF NOT EXISTS answer_by_seq ON ready_answer (seq)")
         for start in range(1, self._seq + 1, size):
             yield self._db.execute(
-                "SELECT * FROM ready_response WHERE seq BETWEEN ? AND ? ORDER BY seq",
+                "SELECT seq, citizen_id, point, form, form_version, administered_on, mode"
+                " FROM ready_response WHERE seq BETWEEN ? AND ? ORDER BY seq",
                 (start, start + size - 1),
             ).fetchall()
 

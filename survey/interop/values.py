@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from survey.instruments.schema import AnswerValue, Item, ItemType
-from survey.interop.csvio import MULTIPLE_SEPARATOR, _
+from survey.interop.csvio import MULTIPLE_SEPARATOR, _, guard, shown, unguard
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -16,7 +16,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 class BadValue(ValueError):
     """A value that does not fit its item; the message is for the person who wrote the file and
-    never repeats a free text (it may hold personal details)."""
+    never repeats a free text or a CPR-like number (they may hold personal details)."""
 
 
 def parse_date(text: str) -> date | None:
@@ -36,10 +36,12 @@ def parse_int(text: str) -> int | None:
 
 
 def parse(item: Item, raw: str) -> AnswerValue | None:
-    """The value of one file cell for `item`, None when it is empty (not answered)."""
+    """The value of one file cell for `item`, None when it is empty (not answered). A text
+    loses the ' that `cell` put before a formula-like start."""
     if not raw.strip():
         return None
     if item.type is ItemType.TEXT:
+        raw = unguard(raw)
         if len(raw) > item.text_limit:
             raise BadValue(
                 _(
@@ -53,7 +55,11 @@ def parse(item: Item, raw: str) -> AnswerValue | None:
         day = parse_date(raw)
         if day is None:
             raise BadValue(
-                _("%(value)s is not a date (YYYY-MM-DD) for %(item)s.", value=raw, item=item.code)
+                _(
+                    "%(value)s is not a date (YYYY-MM-DD) for %(item)s.",
+                    value=shown(raw),
+                    item=item.code,
+                )
             )
         return day
     if item.type is ItemType.INTEGER:
@@ -62,7 +68,7 @@ def parse(item: Item, raw: str) -> AnswerValue | None:
             raise BadValue(
                 _(
                     "%(value)s is not a whole number from %(min)s to %(max)s for %(item)s.",
-                    value=raw,
+                    value=shown(raw),
                     min=item.min,
                     max=item.max,
                     item=item.code,
@@ -77,7 +83,7 @@ def parse(item: Item, raw: str) -> AnswerValue | None:
             raise BadValue(
                 _(
                     "%(value)s is not one of the answer codes of %(item)s (%(codes)s).",
-                    value=part.strip(),
+                    value=shown(part),
                     item=item.code,
                     codes=", ".join(str(c) for c in item.codes),
                 )
@@ -93,9 +99,12 @@ def parse(item: Item, raw: str) -> AnswerValue | None:
 
 
 def cell(item: Item | None, stored: Sequence[str]) -> str:
-    """The file cell of stored answer texts (in position order): the reverse of `parse`."""
+    """The CSV cell of stored answer texts (in position order): the reverse of `parse`. A free
+    text is guarded against being run as a formula; codes, numbers and dates need not be."""
     if not stored:
         return ""
     if item is not None and item.type is ItemType.MULTIPLE_CHOICE:
         return MULTIPLE_SEPARATOR.join(stored)
+    if item is None or item.type is ItemType.TEXT:
+        return guard(stored[0])
     return stored[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from survey.app import INSTRUMENTS
@@ -369,11 +370,74 @@ def test_an_import_is_audited_without_values(hand_app: Flask) -> None:
         ).scalars()
         (event,) = list(events)
     assert event.details == {
-        "file": "responses",
+        "kind": "responses",
         "rows": len(HAND_FILE),
         "created": 3,
         "present": 0,
     }
+
+
+def import_audit(app: Flask) -> list[dict]:
+    with Session(get_engine(app)) as session:
+        return [
+            event.details
+            for event in session.execute(
+                select(AuditEvent).where(AuditEvent.action == "data.import").order_by(AuditEvent.id)
+            ).scalars()
+        ]
+
+
+def test_a_refused_import_is_audited_with_counts_only_and_writes_nothing(
+    hand_sqlite_app: Flask,
+) -> None:
+    before = counts(hand_sqlite_app)
+    rows = [answer("hand.single", 1, point=2), answer("hand.count", "0101901234")]
+    import_text(hand_sqlite_app, responses_csv(rows))
+    citizens = citizens_csv([good_citizen(citizen="C-1"), good_citizen(team="Team Øst")])
+    import_text(hand_sqlite_app, citizens, "citizens")
+    assert counts(hand_sqlite_app) == before
+    assert import_audit(hand_sqlite_app) == [
+        {"kind": "responses", "rows": 2, "created": 0, "present": 0, "problems": 1,
+         "refused": True},
+        {"kind": "citizens", "rows": 2, "created": 0, "present": 0, "problems": 1,
+         "refused": True},
+    ]  # fmt: skip
+
+
+def test_a_dry_run_is_audited_and_writes_nothing(hand_sqlite_app: Flask) -> None:
+    before = counts(hand_sqlite_app)
+    import_text(hand_sqlite_app, responses_csv(HAND_FILE), dry_run=True)
+    import_text(hand_sqlite_app, citizens_csv([good_citizen()]), "citizens", dry_run=True)
+    assert counts(hand_sqlite_app) == before
+    assert import_audit(hand_sqlite_app) == [
+        {"kind": "responses", "rows": len(HAND_FILE), "created": 3, "present": 0, "problems": 0,
+         "dry_run": True},
+        {"kind": "citizens", "rows": 1, "created": 1, "present": 0, "problems": 0,
+         "dry_run": True},
+    ]  # fmt: skip
+
+
+def test_a_refused_import_rolls_back_what_it_wrote_before_the_caller_commits(
+    hand_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collision at the write (a response added meanwhile) leaves the written batches in the
+    session; the service rolls them back, so the caller's commit keeps only the audit entry."""
+    from survey.interop import response_import
+
+    written = response_import._write
+
+    def write_then_collide(session, spill, actor):  # type: ignore[no-untyped-def]
+        written(session, spill, actor)
+        raise IntegrityError("INSERT", {}, Exception("simulated"))
+
+    monkeypatch.setattr(response_import, "_write", write_then_collide)
+    before = counts(hand_app)
+    result = import_text(hand_app, responses_csv(HAND_FILE))
+    assert result.messages() == [
+        "Line 1: responses were added while the file was checked; import it again."
+    ]
+    assert counts(hand_app) == before
+    assert [d.get("refused") for d in import_audit(hand_app)] == [True]
 
 
 # --- citizens -------------------------------------------------------------------------------
@@ -500,7 +564,7 @@ def test_the_import_command_exits_1_with_the_problems_and_0_with_the_counts(
     refused = runner.invoke(cli, ["import", "responses", str(bad)])
     assert refused.exit_code == 1
     assert "Line 2: 3 is not one of the answer codes of hand.single" in refused.stderr
-    assert "nothing was written" in refused.stderr
+    assert "no data was written" in refused.stderr
 
     good = tmp_path / "good.csv"
     good.write_text(responses_csv(HAND_FILE), encoding="utf-8")
@@ -541,3 +605,95 @@ def test_points_written_with_a_leading_zero_are_the_same_point(hand_sqlite_app: 
     rows[1][1] = "01"
     result = import_text(hand_sqlite_app, responses_csv(rows))
     assert (result.ok, result.created) == (True, 1), result.messages()
+
+
+def test_points_written_with_a_plus_are_the_same_point(hand_sqlite_app: Flask) -> None:
+    rows = [answer("hand.single", 1), answer("hand.count", 2)]
+    rows[1][1] = "+1"
+    result = import_text(hand_sqlite_app, responses_csv(rows))
+    assert (result.ok, result.created) == (True, 1), result.messages()
+
+
+def test_one_response_written_two_ways_never_reaches_the_insert(
+    hand_sqlite_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should the spill's key and the parser ever disagree again, the second response of one
+    citizen, point and form is refused by line instead of failing the insert."""
+    from survey.interop import spill
+
+    monkeypatch.setattr(spill, "_point", lambda raw: raw.strip())  # no normalisation at all
+    rows = [answer("hand.single", 1), answer("hand.count", 2)]
+    rows[1][1] = "+1"
+    assert_refused(
+        hand_sqlite_app,
+        responses_csv(rows),
+        2,  # "+1" sorts first, so line 3 was queued first
+        "the hand response at point 1 is also on line 3",
+    )
+
+
+def test_cpr_like_values_are_never_repeated_in_messages(hand_sqlite_app: Flask) -> None:
+    cpr = "0101901234"
+    messages = assert_refused(
+        hand_sqlite_app, responses_csv([answer("hand.count", cpr)]), 2, "is not a whole number"
+    )
+    messages += assert_refused(
+        hand_sqlite_app,
+        responses_csv(
+            [answer("hand.single", "010190-1234"), answer("hand.when", cpr), answer(cpr, 1)]
+        ),
+        2,
+        "is not one of the answer codes",
+    )
+    messages += assert_refused(
+        hand_sqlite_app,
+        responses_csv([answer("hand.single", 1, version=cpr, mode=cpr)]),
+        2,
+        "there is no form hand version (CPR?)",
+    )
+    messages += assert_refused(
+        hand_sqlite_app,
+        citizens_csv([good_citizen(team=cpr)]),
+        2,
+        "there is no team (CPR?)",
+        "citizens",
+    )
+    messages += assert_refused(
+        hand_sqlite_app,
+        citizens_csv([good_citizen(consultant=cpr, status=cpr)]),
+        2,
+        "there is no resource consultant (CPR?)",
+        "citizens",
+    )
+    assert len(messages) >= 7
+    assert not any("010190" in m or "1234" in m for m in messages), messages
+
+
+def test_a_citizen_enrolled_while_the_file_was_checked_refuses_the_file(
+    hand_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from survey.interop import citizen_import
+
+    enrol = citizen_import._enrol
+
+    def enrolled_meanwhile(session, row, actor):  # type: ignore[no-untyped-def]
+        with Session(get_engine(hand_app)) as other:
+            team = other.execute(select(Team).where(Team.name == "Team Nord")).scalar_one()
+            other.add(
+                Citizen(reference=row.reference, enrolled_on=date(2026, 3, 1), team_id=team.id)
+            )
+            other.commit()
+        enrol(session, row, actor)
+
+    monkeypatch.setattr(citizen_import, "_enrol", enrolled_meanwhile)
+    result = import_text(hand_app, citizens_csv([good_citizen()]), "citizens")
+    assert result.messages() == [
+        "Line 1: citizens were enrolled while the file was checked; import it again."
+    ]
+    with Session(get_engine(hand_app)) as session:
+        (citizen,) = session.execute(select(Citizen).where(Citizen.reference == "C-9")).scalars()
+        assert citizen.enrolled_on == date(2026, 3, 1)  # the app's, not the file's
+        assert not session.execute(
+            select(CitizenEvent).where(CitizenEvent.citizen_id == citizen.id)
+        ).first()
+    assert [d.get("refused") for d in import_audit(hand_app)] == [True]
