@@ -407,7 +407,7 @@ def _export_csv(output: Path | None, write) -> exporting.ExportResult:  # type: 
     """Write through `write(session, stream)` to the file or stdout, and commit the audit."""
     with session_scope() as session:
         if output is None:
-            return write(session, click.get_text_stream("stdout"))
+            return write(session, sys.stdout)
         output.parent.mkdir(parents=True, exist_ok=True)
         with output.open("w", encoding="utf-8", newline="") as stream:
             return write(session, stream)
