@@ -15,6 +15,9 @@ IMPORT_KINDS = {
 }
 
 DATASETS = {
+    "package": _l(
+        "Evaluator package: citizens, answers long and wide, codebook, with the same ids (ZIP)"
+    ),
     "citizens": _l("Citizens (CSV, the import format)"),
     "long": _l("Answers, long: one row per answer (CSV, the import format)"),
     "wide-csv": _l("Answers, wide: one row per citizen and point, with scores (CSV)"),

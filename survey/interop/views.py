@@ -40,6 +40,7 @@ NAMES = {
     "codebook-xlsx": ("codebook", "xlsx", XLSX),
     "codebook-md": ("codebook", "md", "text/markdown; charset=utf-8"),
     "fhir": ("fhir", "zip", "application/zip"),
+    "package": ("evaluator-package", "zip", "application/zip"),
 }
 
 
@@ -76,10 +77,9 @@ def upload() -> ResponseReturnValue:
                     today=clock.today(),
                     dry_run=form.dry_run.data,
                 )
-        if result.ok and not result.dry_run:
-            db.commit()
-        else:
-            db.rollback()
+        # Always commit: on success the rows and their audit entry, on refusal or a dry run
+        # only the audit entry (the service has already rolled its writes back).
+        db.commit()
     status = 422 if form.errors or (result is not None and not result.ok) else 200
     return render_template("interop/import.html", form=form, result=result), status
 
@@ -151,6 +151,20 @@ def download() -> ResponseReturnValue:
             actor=actor,
             delimiter=delimiter,
         )
+    elif dataset == "package":
+        with tempfile.TemporaryDirectory() as folder:
+            written = exporting.export_package(
+                db,
+                registry,
+                Path(folder),
+                citizen_filter=scope,
+                pseudonyms=pseudonyms,
+                actor=actor,
+                delimiter=delimiter,
+            )
+            with zipfile.ZipFile(binary, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in written:
+                    archive.write(path, path.name)
     else:  # fhir
         with tempfile.TemporaryDirectory() as folder:
             written = exporting.export_fhir(

@@ -251,3 +251,29 @@ def test_an_upload_over_the_limit_is_refused_with_413(make_app, demo_database, t
     response = upload(admin, "citizens", CITIZENS + b"X" * 4000)
     assert response.status_code == 413
     assert count(app, Citizen) == before
+
+
+def test_the_evaluator_package_joins_by_the_same_pseudonyms(demo_app) -> None:
+    leader = client_for(demo_app, "leder.nord")
+    response = leader.post("/exports/download", data={"dataset": "package"}, buffered=True)
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        names = set(archive.namelist())
+        citizens = archive.read("citizens.csv").decode("utf-8-sig")
+        answers = archive.read("answers-long.csv").decode("utf-8-sig")
+    assert {"citizens.csv", "answers-long.csv", "answers-wide.csv", "codebook.md"} <= names
+    ids = {row["citizen"] for row in csv.DictReader(io.StringIO(citizens))}
+    answered = {row["citizen"] for row in csv.DictReader(io.StringIO(answers))}
+    assert answered
+    assert answered <= ids
+    assert all(i.startswith("P-") for i in ids)
+    assert audit_details(demo_app, "data.export")[-1]["format"] == "package"
+
+
+def test_refused_and_dry_run_imports_are_audited(demo_app) -> None:
+    admin = client_for(demo_app, "admin")
+    upload(admin, "citizens", CITIZENS, dry_run=True)
+    upload(admin, "responses", b"citizen,point\nX,1\n")
+    details = audit_details(demo_app, "data.import")
+    assert [d.get("dry_run", False) for d in details] == [True, False]
+    assert [d.get("refused", False) for d in details] == [False, True]
