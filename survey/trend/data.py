@@ -402,6 +402,34 @@ def events(
     return sorted(found, key=lambda e: (e.on, list(EventKind).index(e.kind)))
 
 
+# --- version changes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    """A form answered on a new version from this point on."""
+
+    form_id: str
+    point: int
+    on: date
+    before: int
+    after: int
+
+
+def version_changes(measurements: Sequence[Measurement]) -> list[VersionChange]:
+    """Where each form's version differs from the one before it, in date order."""
+    last: dict[str, int] = {}
+    found = []
+    for m in sorted(measurements, key=lambda m: (m.point, m.form_id)):
+        before = last.get(m.form_id)
+        if before is not None and before != m.form_version:
+            found.append(
+                VersionChange(m.form_id, m.point, m.administered_on, before, m.form_version)
+            )
+        last[m.form_id] = m.form_version
+    return sorted(found, key=lambda c: (c.on, c.form_id))
+
+
 # --- the item × point table ---------------------------------------------------------------------
 
 

@@ -16,7 +16,16 @@ from flask_babel import lazy_gettext as _l
 
 from survey.instruments.schema import Item
 from survey.labels import REASON_LABELS
-from survey.trend.data import Event, EventKind, ItemPoint, ItemSeries, Panel, Radar, ScoreSeries
+from survey.trend.data import (
+    Event,
+    EventKind,
+    ItemPoint,
+    ItemSeries,
+    Panel,
+    Radar,
+    ScoreSeries,
+    VersionChange,
+)
 
 CITIZEN = {"color": "#1f4e79", "dash": "solid", "symbol": "circle"}
 CONSULTANT = {"color": "#a34700", "dash": "dash", "symbol": "square"}
@@ -269,6 +278,45 @@ def who5(series: ScoreSeries, xrange: list[str] | None, lang: str) -> dict:
             annotations=annotations,
         ),
     }
+
+
+def mark_versions(figure: dict, changes: Sequence[VersionChange], titles: dict[str, str]) -> None:
+    """A dash-dotted line on every time axis where a form changed version, named on the first."""
+    layout = figure["layout"]
+    axes = sorted(k for k in layout if k.startswith("xaxis"))
+    for change in changes:
+        on = change.on.isoformat()
+        for key in axes:
+            suffix = key[len("xaxis") :]
+            layout.setdefault("shapes", []).append(
+                {
+                    "type": "line",
+                    "xref": f"x{suffix}",
+                    "yref": f"y{suffix} domain",
+                    "x0": on,
+                    "x1": on,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#000", "width": 1.5, "dash": "dashdot"},
+                }
+            )
+        if axes:
+            layout.setdefault("annotations", []).append(
+                {
+                    "xref": "x",
+                    "yref": "paper",
+                    "x": on,
+                    "y": 1,
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 11},
+                    "text": _(
+                        "%(form)s version %(version)d",
+                        form=titles.get(change.form_id, change.form_id),
+                        version=change.after,
+                    ),
+                }
+            )
 
 
 def _scale_axis(item: Item, lang: str, *, reverse: bool = False) -> dict:

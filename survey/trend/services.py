@@ -65,6 +65,12 @@ def build(
             _("Nothing has happened yet."),
         ),
     ]
+    changes = data.version_changes(measurements)
+    if changes:
+        titles = {c.form_id: registry.get(c.form_id, c.after).title.get(lang) for c in changes}
+        for chart in charts:
+            if chart.figure is not None:
+                figures.mark_versions(chart.figure, changes, titles)
     return TrendPage(citizen, measurements, charts, data.form_tables(measurements, registry, lang))
 
 

@@ -399,6 +399,42 @@ def test_a_version_boundary_is_marked_where_the_form_changed(two_versions) -> No
     assert len({b.title for b in table.blocks}) == len(table.blocks)
 
 
+def test_version_changes_are_found_per_form_and_drawn_on_every_time_axis(
+    two_versions, babel
+) -> None:
+    registry, _ = two_versions
+    measurements = [
+        citizen_form(1, **who5(2, 2, 2, 2, 2)),
+        staff_form(1, **bip(3, 3, 3, 3, part="s")),
+        citizen_form(2, **who5(2, 2, 2, 2, 2)),
+        citizen_form(3, version=2, **who5(3, 3, 3, 3, 3)),
+        staff_form(3, **bip(3, 3, 3, 3, part="s")),
+        citizen_form(4, version=2, **who5(3, 3, 3, 3, 3)),
+    ]
+    changes = data.version_changes(measurements)
+    assert changes == [data.VersionChange("citizen", 3, when(3), 1, 2)]
+    figure = figures.who5(data.score_series(measurements, registry, "who5.score"), None, "da")
+    figures.mark_versions(figure, changes, {"citizen": "Borgerskema"})
+    marks = [s for s in figure["layout"]["shapes"] if s["line"].get("dash") == "dashdot"]
+    assert [(m["x0"], m["xref"], m["yref"]) for m in marks] == [
+        (when(3).isoformat(), "x", "y domain")
+    ]
+    assert "Borgerskema version 2" in [a["text"] for a in figure["layout"]["annotations"]]
+    citizen_codes, staff_codes = LAYOUT.bip_codes(registry)
+    small = figures.bip(
+        data.panels(measurements, registry, "da", citizen_codes, staff_codes, LAYOUT.pairs),
+        None,
+        "da",
+    )
+    figures.mark_versions(small, changes, {"citizen": "Borgerskema"})
+    marked = {s["xref"] for s in small["layout"]["shapes"] if s["line"].get("dash") == "dashdot"}
+    assert marked == {"x", *(f"x{k}" for k in range(2, 9))}  # all eight small multiples
+
+
+def test_no_version_change_when_the_form_kept_its_version() -> None:
+    assert data.version_changes([citizen_form(1), staff_form(1), citizen_form(2)]) == []
+
+
 def test_the_score_carries_across_versions_through_stable_item_codes(two_versions) -> None:
     registry, _ = two_versions
     series = data.score_series(

@@ -251,7 +251,9 @@ def test_two_form_versions_show_a_boundary_in_the_table(make_app, tmp_path, demo
     assert "ny version" in table
     assert "ikke i denne version" in table
     assert "Skemaet skiftede version" in table
-    assert charts(page)["who5"]["data"][0]["y"] == [60, 60, 60]
+    who5 = charts(page)["who5"]
+    assert who5["data"][0]["y"] == [60, 60, 60]
+    assert "Borgerskema version 2" in [a["text"] for a in who5["layout"]["annotations"]]
 
 
 def test_the_page_follows_the_users_language(demo_app) -> None:
