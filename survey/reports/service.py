@@ -167,7 +167,13 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
         if request.paired and len(points) < 2:
             raise ReportError(PAIRED_MESSAGE, "paired_one_point")
         counts = queries.answer_counts(
-            session, filters, item.code, points, paired=request.paired, groups=_groups(item)
+            session,
+            filters,
+            item.code,
+            points,
+            paired=request.paired,
+            groups=_groups(item),
+            multiple=item.type is ItemType.MULTIPLE_CHOICE,
         )
         return builders.build_distribution(item, counts, points, paired=request.paired, lang=lang)
 

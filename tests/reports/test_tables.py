@@ -373,3 +373,24 @@ def test_who5_paired_change_and_wilcoxon(cohort) -> None:
     three = table(cohort, "who5", points=(1, 2, 3), paired=True)
     assert three["n"] == [1, 1, 1]  # only c1 has a score at 1, 2 and 3
     assert "p_value" not in three
+
+
+@pytest.mark.parametrize("paired", [False, True])
+def test_single_choice_counts_take_n_from_the_counts_and_agree_with_the_query(
+    cohort, paired: bool
+) -> None:
+    """The shortcut for items with one answer per response gives what the second query gives."""
+    from survey.reports import queries
+
+    with cohort.session() as session:
+        for item in ("health.mental", "bip_c.1"):
+            fast = queries.answer_counts(
+                session, Filters(), item, (1, 3), paired=paired, multiple=False
+            )
+            full = queries.answer_counts(
+                session, Filters(), item, (1, 3), paired=paired, multiple=True
+            )
+            assert sorted(fast.counts) == sorted(full.counts)
+            assert sorted(fast.answered) == sorted(full.answered)
+            if item == "health.mental":  # answered at 1 and 3 by several citizens
+                assert fast.answered
