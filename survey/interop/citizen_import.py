@@ -14,7 +14,6 @@ from survey import audit, clock
 from survey.interop.csvio import (
     CITIZEN_COLUMNS,
     FileRefused,
-    Problem,
     _,
     open_text,
     read_records,
@@ -28,6 +27,7 @@ from survey.interop.results import (
     Source,
     audit_import,
     reference_problem,
+    refuse_whole_file,
     shown_reference,
 )
 from survey.interop.values import parse_date
@@ -134,14 +134,12 @@ def import_citizens(
         for row in new:
             _enrol(session, row, actor)
         session.flush()
-    except IntegrityError:
-        # A citizen of the file was enrolled in the app after the check: refuse the whole file.
-        session.rollback()
-        result.created = 0
-        result.problem_count = 1
-        result.problems = [
-            Problem(1, _("citizens were enrolled while the file was checked; import it again."))
-        ]
+    except IntegrityError:  # a citizen of the file was enrolled in the app after the check
+        refuse_whole_file(
+            session,
+            result,
+            _("citizens were enrolled while the file was checked; import it again."),
+        )
     return audit_import(session, actor, result)
 
 

@@ -21,7 +21,6 @@ from survey.interop.csvio import (
     MAX_SHOWN_PROBLEMS,
     RESPONSE_COLUMNS,
     FileRefused,
-    Problem,
     _,
     open_text,
     read_records,
@@ -33,6 +32,7 @@ from survey.interop.results import (
     Source,
     audit_import,
     reference_problem,
+    refuse_whole_file,
 )
 from survey.interop.spill import Spill
 from survey.interop.values import BadValue, parse, parse_date, parse_int
@@ -106,14 +106,12 @@ def import_responses(
             return audit_import(session, actor, result)
         try:
             _write(session, spill, actor)
-        except IntegrityError:
-            # Someone added one of these responses after the check: refuse the whole file.
-            session.rollback()
-            result.created = 0
-            result.problem_count = 1
-            result.problems = [
-                Problem(1, _("responses were added while the file was checked; import it again."))
-            ]
+        except IntegrityError:  # someone added one of these responses after the check
+            refuse_whole_file(
+                session,
+                result,
+                _("responses were added while the file was checked; import it again."),
+            )
     return audit_import(session, actor, result)
 
 

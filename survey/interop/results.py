@@ -93,6 +93,15 @@ def audit_import(session: Session, actor: User | None, result: ImportResult) -> 
     return result
 
 
+def refuse_whole_file(session: Session, result: ImportResult, message: str) -> None:
+    """The write failed on a row someone else added after the check: roll back and refuse the
+    file with one problem, so that nothing of it is half written."""
+    session.rollback()
+    result.created = 0
+    result.problem_count = 1
+    result.problems = [Problem(1, message)]
+
+
 class ProblemList:
     """The first problems in line order and the count of all; memory stays small because the
     callers report in line order (citizens) or through the spill (responses)."""

@@ -114,68 +114,28 @@ def download() -> ResponseReturnValue:
     # that Excel reads the Danish letters right (our import accepts it).
     out = tempfile.TemporaryFile()  # noqa: SIM115 -- send_file closes it after the response
     text = io.TextIOWrapper(out, encoding="utf-8-sig" if ext == "csv" else "utf-8", newline="")
-    binary = out
+    scoped = {"citizen_filter": scope, "pseudonyms": pseudonyms, "actor": actor}
     if dataset == "citizens":
-        exporting.export_citizens(
-            db, text, citizen_filter=scope, pseudonyms=pseudonyms, actor=actor, delimiter=delimiter
-        )
+        exporting.export_citizens(db, text, delimiter=delimiter, **scoped)
     elif dataset == "long":
-        exporting.export_long(
-            db,
-            registry,
-            text,
-            citizen_filter=scope,
-            pseudonyms=pseudonyms,
-            actor=actor,
-            delimiter=delimiter,
-        )
+        exporting.export_long(db, registry, text, delimiter=delimiter, **scoped)
     elif dataset in ("wide-csv", "wide-xlsx"):
-        fmt = dataset.split("-")[1]
         exporting.export_wide(
-            db,
-            registry,
-            binary if fmt == "xlsx" else text,
-            fmt=fmt,  # type: ignore[arg-type]
-            citizen_filter=scope,
-            pseudonyms=pseudonyms,
-            actor=actor,
-            delimiter=delimiter,
+            db, registry, out if ext == "xlsx" else text, fmt=ext, delimiter=delimiter, **scoped
         )
     elif dataset.startswith("codebook-"):
-        fmt = dataset.split("-")[1]
         exporting.export_codebook(
-            db,
-            registry,
-            binary if fmt == "xlsx" else text,
-            fmt=fmt,  # type: ignore[arg-type]
-            actor=actor,
-            delimiter=delimiter,
+            db, registry, out if ext == "xlsx" else text, fmt=ext, actor=actor, delimiter=delimiter
         )
-    elif dataset == "package":
+    else:  # the package and FHIR: files written to a folder, handed out as one ZIP
         with tempfile.TemporaryDirectory() as folder:
-            written = exporting.export_package(
-                db,
-                registry,
-                Path(folder),
-                citizen_filter=scope,
-                pseudonyms=pseudonyms,
-                actor=actor,
-                delimiter=delimiter,
-            )
-            with zipfile.ZipFile(binary, "w", zipfile.ZIP_DEFLATED) as archive:
-                for path in written:
-                    archive.write(path, path.name)
-    else:  # fhir
-        with tempfile.TemporaryDirectory() as folder:
-            written = exporting.export_fhir(
-                db,
-                registry,
-                Path(folder),
-                citizen_filter=scope,
-                pseudonyms=pseudonyms,
-                actor=actor,
-            )
-            with zipfile.ZipFile(binary, "w", zipfile.ZIP_DEFLATED) as archive:
+            if dataset == "package":
+                written = exporting.export_package(
+                    db, registry, Path(folder), delimiter=delimiter, **scoped
+                )
+            else:
+                written = exporting.export_fhir(db, registry, Path(folder), **scoped)
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in written:
                     archive.write(path, path.name)
     db.commit()  # the audit row

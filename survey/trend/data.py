@@ -19,6 +19,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlmodel import Session
 
+from survey.forms import describe
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
 from survey.instruments import values as answer_values
 from survey.instruments.schema import AnswerValue, Band, ScoreRule
@@ -473,24 +474,6 @@ class FormTable:
         return tuple(c for c in self.columns if c.boundary)
 
 
-def answer_text(item: Item, value: AnswerValue, lang: str) -> str:
-    """An answer as a reader sees it: labels for codes, the unit for numbers, ISO dates."""
-    if item.type is ItemType.MULTIPLE_CHOICE:
-        return "; ".join(_label(item, code, lang) for code in value)  # type: ignore[union-attr]
-    if item.type is ItemType.SINGLE_CHOICE:
-        return _label(item, value, lang)  # type: ignore[arg-type]
-    if item.type is ItemType.INTEGER and item.unit is not None:
-        return f"{value} {item.unit.get(lang)}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _label(item: Item, code: int, lang: str) -> str:
-    option = item.option(code)
-    return option.label.get(lang) if option else str(code)
-
-
 def _cell(definition: InstrumentVersion, m: Measurement, code: str, lang: str) -> Cell:
     if not definition.has_item(code):
         return Cell("", CellState.NOT_IN_VERSION)
@@ -502,7 +485,7 @@ def _cell(definition: InstrumentVersion, m: Measurement, code: str, lang: str) -
         return Cell("", CellState.UNANSWERED)
     option = item.option(given) if item.type is ItemType.SINGLE_CHOICE else None  # type: ignore[arg-type]
     state = CellState.SPECIAL if option is not None and not option.scored else CellState.ANSWERED
-    return Cell(answer_text(item, given, lang), state)
+    return Cell(describe(item, given, lang) or "", state)
 
 
 def form_tables(

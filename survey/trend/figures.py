@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from survey.instruments.schema import Item
-from survey.labels import REASON_LABELS
+from survey.labels import EVENT_LABELS, REASON_LABELS
 from survey.trend.data import (
     Event,
     EventKind,
@@ -52,15 +52,12 @@ SHORT_TITLES = {
 }
 
 EVENT_NAMES = {
-    EventKind.ENROLLED: _l("Enrolled"),
+    **{EventKind(kind): name for kind, name in EVENT_LABELS.items()},  # the course history
     EventKind.EMPLOYMENT: _l("Employment"),
     EventKind.EDUCATION: _l("Education"),
     EventKind.INTERNSHIP: _l("Internship"),
     EventKind.NETWORK_MEETING: _l("Network meeting"),
     EventKind.GROUP_COURSE: _l("Group course"),
-    EventKind.TRANSFERRED: _l("Transferred"),
-    EventKind.ENDED: _l("Course ended"),
-    EventKind.REOPENED: _l("Course reopened"),
 }
 EVENT_SYMBOLS = {
     EventKind.ENROLLED: "star",
