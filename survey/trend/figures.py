@@ -94,6 +94,8 @@ def _x_axis(xrange: list[str] | None, lang: str, **extra: object) -> dict:
         "showgrid": True,
         "gridcolor": "#e5e5e5",
         "fixedrange": True,
+        "automargin": True,  # slanted dates on a narrow (printed) chart are not cut off
+        "nticks": 8,
         **extra,
     }
 
@@ -386,7 +388,7 @@ def _item_traces(
     return traces
 
 
-def _grid(count: int, columns: int, gap_x: float = 0.08, gap_y: float = 0.1) -> list[tuple]:
+def _grid(count: int, columns: int, gap_x: float = 0.08, gap_y: float = 0.13) -> list[tuple]:
     """Domains (x0, x1, y0, y1) for `count` small multiples, `columns` wide, top to bottom."""
     rows = -(-count // columns)
     width = (1 - gap_x * (columns - 1)) / columns
@@ -442,6 +444,7 @@ def _multiples(
         )
     rows = -(-len(groups) // columns)
     layout["legend"] = {"orientation": "h", "y": -0.35 / rows, "yanchor": "top", "x": 0}
+    layout["margin"]["t"] = 60  # room for a two-line title over the top row
     layout["margin"]["b"] = 70
     return {"data": traces, "layout": layout}
 
@@ -459,7 +462,8 @@ def bip(panels: Sequence[Panel], xrange: list[str] | None, lang: str) -> dict:
             continue
         title = short_title(members[0][0].item, lang)
         if panel.citizen is not None and panel.staff is not None:
-            title = f"{title} ~ {short_title(panel.staff.item, lang)}"
+            # On two lines: side by side they run past a half-width panel on A4.
+            title = f"{title} ~<br>{short_title(panel.staff.item, lang)}"
         groups.append((title, members))
     return _multiples(groups, xrange, lang, columns=2, row_height=190)
 
