@@ -19,8 +19,8 @@ from survey.forms.fields import check_registry
 from survey.home import bp as home_bp
 from survey.instruments import load_registry
 from survey.interop.views import bp as interop_bp
-from survey.kiosk import bp as kiosk_bp
-from survey.kiosk import guard as kiosk_guard
+from survey.kiosk.views import bp as kiosk_bp
+from survey.kiosk.views import guard as kiosk_guard
 from survey.main import bp as main_bp
 from survey.reports.views import bp as reports_bp
 from survey.responses import bp as responses_bp
@@ -123,7 +123,7 @@ def _error_pages(app: Flask) -> None:
 
         return handler
 
-    for status in (400, 403, 404, 405, 413, 429, 500):
+    for status in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(status, page(status))
 
 

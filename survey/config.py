@@ -29,6 +29,10 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_ECHO": False,
     "SESSION_IDLE_MINUTES": 30,
     "KIOSK_IDLE_SECONDS": 600,
+    # Wrong tablet unlocks of one consultant's tablets in an hour before all of them refuse.
+    "KIOSK_UNLOCK_FAILURES_PER_CONSULTANT": 10,
+    # Unlock posts one tablet may make (each tablet counts alone; 5 wrong ones end it anyway).
+    "KIOSK_UNLOCK_RATE": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
     "MAX_UPLOAD_MB": 256,  # an import file; 1,000,000 answer rows are about 60 MB
 }
@@ -41,7 +45,12 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         value = environ.get(f"SURVEY_{name}")
         if value is not None and value != "":
             found[name] = value
-    for name in ("SESSION_IDLE_MINUTES", "KIOSK_IDLE_SECONDS", "MAX_UPLOAD_MB"):
+    for name in (
+        "SESSION_IDLE_MINUTES",
+        "KIOSK_IDLE_SECONDS",
+        "KIOSK_UNLOCK_FAILURES_PER_CONSULTANT",
+        "MAX_UPLOAD_MB",
+    ):
         if name in found:
             try:
                 found[name] = int(found[name])

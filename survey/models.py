@@ -366,13 +366,44 @@ class ResponseChange(SQLModel, table=True):
     changed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+class KioskLock(StrEnum):
+    """Why a tablet is locked: the citizen paused, it lay idle, or the citizen was done."""
+
+    PAUSE = "pause"
+    IDLE = "idle"
+    DONE = "done"
+
+
+class KioskEnd(StrEnum):
+    """Why a tablet's credential ended."""
+
+    UNLOCKED = "unlocked"
+    REPLACED = "replaced"
+    UNLOCK_FAILURES = "unlock_failures"
+
+
 class KioskSession(SQLModel, table=True):
     """A tablet handed to a citizen for one citizen form: only that form, until unlocked.
 
-    Only a digest of the token is stored; the token lives in the tablet's session cookie.
+    Only a digest of the token is stored; the token is the tablet's only credential (the
+    consultant's login in that browser ends at hand-over). One active kiosk per draft.
     """
 
     __tablename__ = "kiosk_session"
+    __table_args__ = (
+        CheckConstraint(_in("locked_reason", KioskLock), name="locked_reason_known"),
+        CheckConstraint(_in("ended_reason", KioskEnd), name="ended_reason_known"),
+        CheckConstraint("page >= 1", name="page_positive"),
+        CheckConstraint("unlock_attempts >= 0", name="unlock_attempts_positive"),
+        Index(
+            "uq_kiosk_session_one_active",
+            "response_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+        Index("ix_kiosk_session_consultant", "consultant_id", "created_at"),
+    )
 
     id: str = Field(sa_column=Column(String(64), primary_key=True))
     response_id: int = Field(
@@ -381,6 +412,13 @@ class KioskSession(SQLModel, table=True):
     consultant_id: int = Field(foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
     last_activity_at: datetime = Field(default_factory=utcnow)
+    # The page the citizen is on: a tablet given back resumes there.
+    page: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
+    # The consultant's language at hand-over, given back to them at unlock.
+    consultant_locale: str | None = Field(default=None, sa_column=Column(String(8)))
     locked_at: datetime | None = None
+    locked_reason: str | None = Field(default=None, sa_column=Column(String(10)))
+    unlock_attempts: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     submitted_at: datetime | None = None
     ended_at: datetime | None = None
+    ended_reason: str | None = Field(default=None, sa_column=Column(String(20)))

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from flask import has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.db import get_session
 from survey.models import AuditEvent, Citizen, User, utcnow
@@ -40,6 +40,11 @@ ACTIONS = (
     "response.update",
     "response.submit",
     "response.amend",
+    "kiosk.hand_over",
+    "kiosk.lock",
+    "kiosk.unlock",
+    "kiosk.unlock_failure",
+    "kiosk.end",
     "citizen.trend",
     "audit.view",
     "audit.export",
@@ -91,20 +96,22 @@ class AuditFilter:
 def query(session: Session, chosen: AuditFilter, limit: int | None = 500) -> list[tuple]:
     """Entries newest first, with the citizen's reference; filtered as chosen."""
     statement = (
-        select(AuditEvent, Citizen.reference)
-        .outerjoin(Citizen, Citizen.id == AuditEvent.citizen_id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        select(AuditEvent, col(Citizen.reference))
+        .outerjoin(Citizen, col(Citizen.id) == AuditEvent.citizen_id)
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
     )
     if chosen.username:
-        statement = statement.where(AuditEvent.username == chosen.username)
+        statement = statement.where(col(AuditEvent.username) == chosen.username)
     if chosen.action:
-        statement = statement.where(AuditEvent.action == chosen.action)
+        statement = statement.where(col(AuditEvent.action) == chosen.action)
     if chosen.citizen_reference:
-        statement = statement.where(Citizen.reference == chosen.citizen_reference)
+        statement = statement.where(col(Citizen.reference) == chosen.citizen_reference)
     if chosen.date_from:
-        statement = statement.where(AuditEvent.at >= _start_of(chosen.date_from))
+        statement = statement.where(col(AuditEvent.at) >= _start_of(chosen.date_from))
     if chosen.date_to:
-        statement = statement.where(AuditEvent.at < _start_of(chosen.date_to + timedelta(days=1)))
+        statement = statement.where(
+            col(AuditEvent.at) < _start_of(chosen.date_to + timedelta(days=1))
+        )
     if limit:
         statement = statement.limit(limit)
     return list(session.execute(statement).all())

@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from survey.forms_base import Form
+from survey.kiosk.pins import pin_problems
 
 
 class LoginForm(Form):
@@ -45,7 +46,23 @@ class PinForm(Form):
         render_kw={"autocomplete": "current-password"},
     )
     pin = PasswordField(
-        _l("New PIN (4 to 8 digits)"),
-        validators=[InputRequired(), Regexp(r"^[0-9]{4,8}$", message=_l("Use 4 to 8 digits."))],
+        _l("New PIN (6 to 12 digits)"),
+        validators=[InputRequired(), Length(max=12, message=_l("Use 6 to 12 digits."))],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
+
+    def validate_pin(self, field: PasswordField) -> None:
+        """One rule for PINs, in survey.kiosk.pins; here only its words."""
+        problems = pin_problems(field.data or "")
+        if problems:
+            raise ValidationError(str(PIN_PROBLEMS[problems[0]]))
+
+
+PIN_PROBLEMS = {
+    "digits": _l("Use digits only."),
+    "length": _l("Use 6 to 12 digits."),
+    "trivial": _l(
+        "This PIN is too easy to guess (a repeat, a run such as 123456, or a common PIN). "
+        "Choose another."
+    ),
+}

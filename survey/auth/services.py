@@ -14,6 +14,7 @@ from sqlmodel import Session
 from survey import audit
 from survey.auth.passwords import generate_password, password_problems
 from survey.auth.principal import Principal
+from survey.kiosk.pins import pin_problems
 from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
 from survey.passwords import hash_password, needs_rehash, token_digest, verify_password
 
@@ -121,6 +122,25 @@ def change_password(session: Session, user: User, current: str, new: str, keep_t
     user.password_hash = hash_password(new)
     revoke_all_sessions(session, user, keep=keep_token)
     audit.record("password.change", user=user, target=f"user:{user.username}", session=session)
+
+
+def set_kiosk_pin(session: Session, user: User, password: str, pin: str) -> None:
+    """Set the PIN that unlocks a tablet the user handed to a citizen; needs their password.
+
+    Raises AccountError("password") or AccountError(<pin_problems code>)."""
+    if not verify_password(user.password_hash, password):
+        raise AccountError("password")
+    problems = pin_problems(pin)
+    if problems:
+        raise AccountError(problems[0])
+    user.kiosk_pin_hash = hash_password(pin)
+    audit.record(
+        "password.change",
+        user=user,
+        target=f"user:{user.username}",
+        details={"what": "kiosk_pin"},
+        session=session,
+    )
 
 
 def normalise_username(username: str) -> str:

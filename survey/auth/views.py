@@ -18,12 +18,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from survey import audit
 from survey.auth import services
-from survey.auth.forms import LoginForm, PasswordChangeForm, PinForm
+from survey.auth.forms import PIN_PROBLEMS, LoginForm, PasswordChangeForm, PinForm
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
-from survey.kiosk.services import set_pin
-from survey.passwords import verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -116,16 +114,15 @@ def pin() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_session()
         user = db.merge(current_user.user)
-        if not verify_password(user.password_hash, form.password.data):
-            form.password.errors.append(_("The password is wrong."))
+        try:
+            services.set_kiosk_pin(db, user, form.password.data, form.pin.data)
+        except services.AccountError as exc:
+            db.rollback()
+            if str(exc) == "password":
+                form.password.errors.append(_("The password is wrong."))
+            else:
+                form.pin.errors.append(str(PIN_PROBLEMS[str(exc)]))
         else:
-            set_pin(user, form.pin.data)
-            audit.record(
-                "password.change",
-                user=user,
-                target=f"user:{user.username}",
-                details={"what": "kiosk_pin"},
-            )
             db.commit()
             flash(
                 _("Your PIN is set. Use it to unlock a tablet after a citizen has answered."),

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey import audit, clock
-from survey.access import STAFF_ROLES, can_manage_citizen, roles_required
+from survey.access import STAFF_ROLES, can_edit_answers, can_manage_citizen, roles_required
 from survey.citizens import services
 from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
 from survey.db import get_session
 from survey.forms_base import Form, choices
+from survey.kiosk import services as kiosk
 from survey.models import Citizen, CourseStatus, Team, User
 
 bp = Blueprint("citizens", __name__, url_prefix="/citizens")
@@ -128,6 +129,9 @@ def view(citizen_id: int) -> ResponseReturnValue:
         can_manage=can_manage_citizen(current_user, citizen),
         reopen_form=reopen_form,
         forms=_form_ids(),
+        tablet_drafts=kiosk.tablet_drafts(db, citizen.id)
+        if can_edit_answers(current_user, citizen)
+        else [],
     )
 
 

@@ -1,83 +1,281 @@
-"""The citizen's tablet: one citizen form, nothing else, until the consultant unlocks it."""
+"""The citizen's tablet: one citizen form, nothing else, until the consultant unlocks it.
+
+The tablet holds no login. Handing over ends the consultant's login in that browser and leaves
+a kiosk credential for one draft; unlocking ends the kiosk and starts a fresh login. The states
+and what each allows are in docs/kiosk.md.
+"""
 
 from __future__ import annotations
 
-import secrets
+import hashlib
+import hmac
+from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, redirect, session, url_for
-from flask.typing import ResponseReturnValue
-from sqlalchemy import update
-from sqlmodel import Session
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
 
-from survey.db import get_session
-from survey.models import KioskSession, Response, User, utcnow
-from survey.passwords import hash_password, token_digest, verify_password
+from survey import audit
+from survey.auth import services as accounts
+from survey.models import (
+    AuditEvent,
+    KioskEnd,
+    KioskLock,
+    KioskSession,
+    Mode,
+    Response,
+    ResponseStatus,
+    User,
+    utcnow,
+)
+from survey.passwords import token_digest, verify_password
 
 SESSION_KEY = "kiosk"
+# Wrong unlocks a tablet takes before it ends; then only a full login continues the draft.
+MAX_UNLOCK_ATTEMPTS = 5
 
 
-def hand_over(response: Response) -> ResponseReturnValue:
-    """Turn this browser into a kiosk for `response` (mode self); the consultant's pages are
-    closed to it until they unlock it with their password or PIN."""
-    db = get_session()
-    token = secrets.token_urlsafe(32)
-    # One kiosk per response: an earlier tablet for the same form stops working.
+class KioskError(ValueError):
+    """A refused step; `code` says which."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Handed:
+    kiosk: KioskSession
+    token: str
+
+
+def _token_for(response: Response, login_token: str) -> str:
+    """The kiosk token one login derives for one draft: two taps on "hand over" (two requests
+    with the same login) give the same tablet, never two."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    message = f"kiosk:{response.id}:{token_digest(login_token)}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def can_hand_over(response: Response) -> bool:
+    return response.status == ResponseStatus.DRAFT and response.mode == Mode.SELF
+
+
+def hand_over(
+    db: Session,
+    response: Response,
+    consultant: User,
+    *,
+    login_token: str,
+    locale: str,
+    page: int | None = None,
+) -> Handed:
+    """Give `response` to the citizen on this browser; the login `login_token` ends.
+
+    Any other tablet still open on the draft (an abandoned one) stops working. The tablet
+    starts at `page`, by default where the citizen last was."""
+    if not can_hand_over(response):
+        raise KioskError("not_a_tablet_draft")
+    token = _token_for(response, login_token)
+    digest = token_digest(token)
+    existing = db.get(KioskSession, digest)
+    if existing is not None:
+        if existing.ended_at is not None:
+            raise KioskError("ended")
+        return Handed(existing, token)
+    start_page = page or resume_page(db, response)
+    for _attempt in range(2):
+        _end_active(db, response, KioskEnd.REPLACED)
+        kiosk = KioskSession(
+            id=digest,
+            response_id=response.id,
+            consultant_id=consultant.id,
+            page=start_page,
+            consultant_locale=locale,
+        )
+        db.add(kiosk)
+        try:
+            db.flush()
+        except IntegrityError:  # another hand-over of this draft won the race
+            db.rollback()
+            won = db.get(KioskSession, digest)
+            if won is not None and won.ended_at is None:
+                return Handed(won, token)
+            continue
+        accounts.close_session(db, login_token)
+        audit.record(
+            "kiosk.hand_over",
+            citizen_id=response.citizen_id,
+            response_id=response.id,
+            user=consultant,
+            session=db,
+            details={"page": start_page},
+        )
+        return Handed(kiosk, token)
+    raise KioskError("busy")
+
+
+def _end_active(db: Session, response: Response, reason: KioskEnd) -> None:
     db.execute(
         update(KioskSession)
-        .where(KioskSession.response_id == response.id, KioskSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
-    )
-    assert response.entered_by_id is not None
-    db.add(
-        KioskSession(
-            id=token_digest(token), response_id=response.id, consultant_id=response.entered_by_id
+        .where(
+            col(KioskSession.response_id) == response.id,
+            col(KioskSession.ended_at).is_(None),
         )
+        .values(ended_at=utcnow(), ended_reason=reason.value)
     )
-    db.commit()
-    session[SESSION_KEY] = token
-    return redirect(url_for("kiosk.index"))
 
 
-def current(db: Session) -> KioskSession | None:
-    token = session.get(SESSION_KEY)
+def find(db: Session, token: str | None) -> KioskSession | None:
+    """The kiosk behind a tablet's token, whatever its state; None for no or an unknown token."""
     if not token:
         return None
     return db.get(KioskSession, token_digest(token))
+
+
+def resume_page(db: Session, response: Response) -> int:
+    """The page the citizen was last on, on any tablet, for this draft (1 if never)."""
+    page = db.execute(
+        select(KioskSession.page)
+        .where(col(KioskSession.response_id) == response.id)
+        .order_by(col(KioskSession.last_activity_at).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return page or 1
 
 
 def idle_limit() -> timedelta:
     return timedelta(seconds=int(current_app.config["KIOSK_IDLE_SECONDS"]))
 
 
-def lock_if_idle(db: Session, kiosk: KioskSession) -> bool:
-    """Lock a kiosk left alone too long (the draft stays); say whether it is locked."""
+def is_locked(db: Session, kiosk: KioskSession) -> bool:
+    """Locked by a button, a pause, or now by having lain idle too long (checked on the server,
+    so a tablet whose page script was stopped locks all the same)."""
     if kiosk.locked_at is None and utcnow() - kiosk.last_activity_at > idle_limit():
-        kiosk.locked_at = utcnow()
-        db.add(kiosk)
+        lock(db, kiosk, KioskLock.IDLE)
         db.commit()
     return kiosk.locked_at is not None
 
 
-def touch(db: Session, kiosk: KioskSession) -> None:
+def lock(db: Session, kiosk: KioskSession, reason: KioskLock) -> None:
+    if kiosk.locked_at is not None:
+        return
+    kiosk.locked_at = utcnow()
+    kiosk.locked_reason = reason.value
+    db.add(kiosk)
+    response = db.get(Response, kiosk.response_id)
+    audit.record(
+        "kiosk.lock",
+        citizen_id=response.citizen_id if response else None,
+        response_id=kiosk.response_id,
+        session=db,
+        details={"reason": reason.value, "page": kiosk.page},
+    )
+
+
+def touch(db: Session, kiosk: KioskSession, page: int | None = None) -> None:
     kiosk.last_activity_at = utcnow()
+    if page is not None:
+        kiosk.page = page
     db.add(kiosk)
 
 
-def unlock(db: Session, kiosk: KioskSession, secret: str) -> User | None:
-    """The consultant's password or PIN ends the kiosk; returns the consultant, or None."""
+def consultant_failures(db: Session, consultant_id: int) -> int:
+    """Wrong unlocks of this consultant's tablets within the last hour, on any tablet."""
+    since = utcnow() - timedelta(hours=1)
+    return db.execute(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(
+            col(AuditEvent.action) == "kiosk.unlock_failure",
+            col(AuditEvent.user_id) == consultant_id,
+            col(AuditEvent.at) >= since,
+        )
+    ).scalar_one()
+
+
+def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
+    """The consultant's password or PIN ends the kiosk and returns the consultant.
+
+    Raises KioskError: "wrong" (counted and audited), "ended" (5 wrong: the kiosk is over) or
+    "consultant_limit" (too many wrong unlocks of this consultant's tablets this hour). The
+    caller commits in every case."""
     consultant = db.get(User, kiosk.consultant_id)
     if consultant is None or not consultant.is_active:
-        return None
+        raise KioskError("ended")
+    limit = int(current_app.config["KIOSK_UNLOCK_FAILURES_PER_CONSULTANT"])
+    if consultant_failures(db, consultant.id) >= limit:
+        raise KioskError("consultant_limit")
+    # Take one attempt first, in this transaction: the row stays locked until commit, so
+    # attempts made at once are counted one after the other and never pass the limit.
+    taken = db.execute(
+        update(KioskSession)
+        .where(
+            col(KioskSession.id) == kiosk.id,
+            col(KioskSession.ended_at).is_(None),
+            col(KioskSession.unlock_attempts) < MAX_UNLOCK_ATTEMPTS,
+        )
+        .values(unlock_attempts=KioskSession.unlock_attempts + 1)
+        .returning(KioskSession.unlock_attempts)
+    ).scalar_one_or_none()
+    if taken is None:
+        raise KioskError("ended")
+    db.refresh(kiosk)
+    response = db.get(Response, kiosk.response_id)
+    citizen_id = response.citizen_id if response else None
     ok = verify_password(consultant.password_hash, secret) or (
         consultant.kiosk_pin_hash is not None and verify_password(consultant.kiosk_pin_hash, secret)
     )
-    if not ok:
-        return None
+    if ok:
+        _end(db, kiosk, KioskEnd.UNLOCKED)
+        audit.record(
+            "kiosk.unlock",
+            citizen_id=citizen_id,
+            response_id=kiosk.response_id,
+            user=consultant,
+            session=db,
+        )
+        return consultant
+    audit.record(
+        "kiosk.unlock_failure",
+        citizen_id=citizen_id,
+        response_id=kiosk.response_id,
+        user=consultant,
+        session=db,
+        details={"attempt": taken},
+    )
+    if taken >= MAX_UNLOCK_ATTEMPTS:
+        _end(db, kiosk, KioskEnd.UNLOCK_FAILURES)
+        audit.record(
+            "kiosk.end",
+            citizen_id=citizen_id,
+            response_id=kiosk.response_id,
+            user=consultant,
+            session=db,
+            details={"reason": KioskEnd.UNLOCK_FAILURES.value},
+        )
+        raise KioskError("ended")
+    raise KioskError("wrong")
+
+
+def _end(db: Session, kiosk: KioskSession, reason: KioskEnd) -> None:
     kiosk.ended_at = utcnow()
+    kiosk.ended_reason = reason.value
     db.add(kiosk)
-    return consultant
 
 
-def set_pin(user: User, pin: str) -> None:
-    user.kiosk_pin_hash = hash_password(pin)
+def tablet_drafts(db: Session, citizen_id: int) -> list[Response]:
+    """The citizen's drafts that the citizen answers alone, which may go (back) to a tablet."""
+    return list(
+        db.execute(
+            select(Response)
+            .where(
+                col(Response.citizen_id) == citizen_id,
+                col(Response.status) == ResponseStatus.DRAFT,
+                col(Response.mode) == Mode.SELF,
+            )
+            .order_by(col(Response.point), col(Response.form_id))
+        ).scalars()
+    )

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
@@ -14,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from survey import audit
-from survey.forms import visible
+from survey.forms import pages, visible
 from survey.instruments import InstrumentRegistry
 from survey.instruments import values as answer_values
-from survey.instruments.schema import AnswerValue, InstrumentVersion
+from survey.instruments.schema import AnswerValue, InstrumentVersion, Item
 from survey.models import (
     Answer,
     Citizen,
@@ -194,6 +195,27 @@ def missing_required(
         item.code
         for item in definition.items_at(point)
         if item.required and item.code in shown and item.code not in answers
+    ]
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A question the respondent was asked and left without an answer, and its page."""
+
+    item: Item
+    page: int
+
+
+def unanswered(
+    definition: InstrumentVersion, answers: Mapping[str, AnswerValue], point: int
+) -> list[Unanswered]:
+    """Every question shown at this point (conditions applied) that has no answer, in order."""
+    shown = visible(definition, answers, point)
+    return [
+        Unanswered(item, page.number)
+        for page in pages(definition, point)
+        for item in page.items
+        if item.code in shown and item.code not in answers
     ]
 
 

@@ -30,7 +30,8 @@ from survey.forms_base import choices
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments.schema import InstrumentVersion
-from survey.kiosk.services import hand_over
+from survey.kiosk import handover
+from survey.kiosk.services import can_hand_over
 from survey.models import Citizen, Mode, Response, ResponseStatus, User
 from survey.responses import pages as page_input
 from survey.responses import services
@@ -123,7 +124,7 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
         else:
             db.commit()
             if response.mode == Mode.SELF:
-                return hand_over(response)
+                return handover.begin(response)
             return redirect(url_for("responses.page", response_id=response.id, number=1))
     return render_template(
         "responses/start.html", form=form, citizen=citizen, point=point, definition=definition
@@ -155,6 +156,9 @@ def render_page(
         locale=locale(),
         kiosk=kiosk,
         draft_key=services.draft_key(response),
+        can_hand_over=not kiosk and can_hand_over(response),
+        tablet_form="questionnaire" if kiosk else None,
+        kiosk_state="answering" if kiosk else None,
     ), status
 
 
@@ -258,6 +262,17 @@ def autosave(response_id: int) -> ResponseReturnValue:
     return jsonify(saved=True, errors=sorted(given.form.errors))
 
 
+@bp.post("/responses/<int:response_id>/tablet")
+@roles_required(*STAFF_ROLES)
+def to_tablet(response_id: int) -> ResponseReturnValue:
+    """Give a tablet draft back to the citizen in this browser, at the page they left; the
+    consultant's login in this browser ends, their other logins go on."""
+    response, _citizen, _definition = _load(response_id, edit=True)
+    if not can_hand_over(response):
+        abort(409, description=_("Only a draft the citizen answers alone can go to the tablet."))
+    return handover.begin(response)
+
+
 @bp.get("/responses/<int:response_id>/review")
 @roles_required(*STAFF_ROLES)
 def review(response_id: int) -> ResponseReturnValue:
@@ -286,6 +301,8 @@ def _render_answers(
         shown=visible(definition, answers, response.point),
         locale=locale(),
         missing=services.missing_required(definition, answers, response.point),
+        unanswered=services.unanswered(definition, answers, response.point),
+        asked=len(visible(definition, answers, response.point)),
         entered_by=entered_by,
         **extra,
     )

@@ -1,26 +1,31 @@
 /* Progressive enhancement for questionnaires: every page works without this file.
    - shows a conditional question only while its condition holds;
-   - saves the answers on the page every few seconds and when the page is left;
-   - on the citizen's tablet, locks the screen after a while without activity. */
+   - saves each answer as it is given: one save in flight at a time, retried until the server
+     has it, sent with keepalive so a reload or leaving the page does not cancel it; until the
+     server answers, the page's answers wait in this tab's sessionStorage, so a reload puts them
+     back (and sends them again) instead of losing them;
+   - does not navigate (Next, Back, language, pause) while a save is on its way;
+   - on the citizen's tablet, locks the screen a little before the server would;
+   - forms marked data-submit-once are sent once, however often they are tapped. */
 (function () {
   "use strict";
+
+  document.querySelectorAll("form[data-submit-once]").forEach(function (once) {
+    once.addEventListener("submit", function (event) {
+      if (once.dataset.sent) { event.preventDefault(); return; }
+      once.dataset.sent = "1";
+    });
+  });
+
   var form = document.getElementById("questionnaire");
-  var dirty = false;
-
-  function payload() {
-    var data = new FormData(form);
-    data.delete("action");
-    return data;
-  }
-
-  function saveNow() {
-    if (!form || !dirty || !navigator.sendBeacon) { return; }
-    dirty = !navigator.sendBeacon(form.dataset.autosaveUrl, payload());
-  }
+  var saver = null;
 
   if (form) {
     var blocks = form.querySelectorAll("[data-show-when]");
     var status = form.querySelector(".autosave-status");
+    var storeKey = "survey-pending:" + form.dataset.autosaveUrl + ":" +
+      (form.dataset.draft || "") + ":" + form.dataset.page;
+    var CONTROL = { csrf_token: true, action: true, page: true, draft_key: true };
 
     var chosen = function (name) {
       var values = [];
@@ -41,51 +46,169 @@
       });
     };
 
-    var autosave = function () {
-      if (!dirty) { return; }
-      dirty = false;
-      var token = form.querySelector('[name="csrf_token"]');
-      fetch(form.dataset.autosaveUrl, {
-        method: "POST", body: payload(), credentials: "same-origin",
-        headers: token ? { "X-CSRFToken": token.value } : {}
-      }).then(function (response) {
-        if (response.status === 423) { window.location.reload(); return; }
-        if (!response.ok) { dirty = true; }
-        if (status) { status.textContent = response.ok ? status.dataset.saved || "" : ""; }
-      }).catch(function () { dirty = true; });
+    var say = function (which) {
+      if (status) { status.textContent = which ? status.dataset[which] || "" : ""; }
     };
 
-    form.addEventListener("change", function () { applyConditions(); dirty = true; });
-    form.addEventListener("input", function () { dirty = true; });
-    form.addEventListener("submit", function () { dirty = false; });
-    applyConditions();
-    window.setInterval(autosave, 5000);
-    window.addEventListener("pagehide", saveNow);
+    // What the page holds now, as [name, value] pairs of the answers only.
+    var answers = function () {
+      var pairs = [];
+      new FormData(form).forEach(function (value, name) {
+        if (!CONTROL[name]) { pairs.push([name, String(value)]); }
+      });
+      return pairs;
+    };
+
+    var remember = function () {
+      try { window.sessionStorage.setItem(storeKey, JSON.stringify(answers())); } catch (e) { /* full or off */ }
+    };
+    var forget = function () {
+      try { window.sessionStorage.removeItem(storeKey); } catch (e) { /* off */ }
+    };
+
+    // Answers a reload interrupted: put them back on the page, then save them (again).
+    var restore = function () {
+      var kept = null;
+      try { kept = JSON.parse(window.sessionStorage.getItem(storeKey) || "null"); } catch (e) { kept = null; }
+      if (!kept) { return false; }
+      var byName = {};
+      kept.forEach(function (pair) { (byName[pair[0]] = byName[pair[0]] || []).push(pair[1]); });
+      form.querySelectorAll("input, select, textarea").forEach(function (input) {
+        if (!input.name || CONTROL[input.name]) { return; }
+        var values = byName[input.name] || [];
+        if (input.type === "radio" || input.type === "checkbox") {
+          input.checked = values.indexOf(input.value) >= 0;
+        } else if (input.tagName === "SELECT" && input.multiple) {
+          Array.prototype.forEach.call(input.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
+        } else {
+          input.value = values.length ? values[0] : "";
+        }
+      });
+      return true;
+    };
+
+    saver = (function () {
+      var pending = false;   // answers changed since the last save was sent
+      var inFlight = false;
+      var stopped = false;   // the server will not take saves from this page any more
+      var retry = 0;
+      var timer = null;
+      var waiters = [];
+
+      var settle = function () {
+        if (!pending && !inFlight) {
+          var done = waiters; waiters = [];
+          done.forEach(function (fn) { fn(); });
+        }
+      };
+
+      var send = function () {
+        window.clearTimeout(timer);
+        if (inFlight || !pending || stopped) { settle(); return; }
+        pending = false;
+        inFlight = true;
+        remember();
+        var data = new FormData(form);
+        data.delete("action");
+        var token = form.querySelector('[name="csrf_token"]');
+        say("saving");
+        fetch(form.dataset.autosaveUrl, {
+          method: "POST", body: data, credentials: "same-origin", keepalive: true,
+          headers: token ? { "X-CSRFToken": token.value } : {}
+        }).then(function (response) {
+          inFlight = false;
+          if (response.ok) {
+            retry = 0;
+            if (!pending) { forget(); }
+            say("saved");
+          } else if (response.status === 423) {  // locked: nothing more is written from here
+            stopped = true; forget(); window.location.reload(); return;
+          } else if ([401, 403, 409].indexOf(response.status) >= 0) {
+            stopped = true; say("");  // logged out or submitted: the page post says what next
+          } else {
+            pending = true; retry += 1; say("failed");
+          }
+          schedule();
+        }, function () {
+          inFlight = false; pending = true; retry += 1; say("failed"); schedule();
+        });
+      };
+
+      var schedule = function (delay) {
+        window.clearTimeout(timer);
+        if (stopped) { settle(); return; }
+        if (!pending) { settle(); return; }
+        var wait = delay !== undefined ? delay : Math.min(10000, retry ? 1000 * Math.pow(2, retry - 1) : 0);
+        timer = window.setTimeout(send, wait);
+      };
+
+      return {
+        changed: function (delay) { pending = true; remember(); schedule(delay); },
+        flush: function () { if (pending) { send(); } },
+        idle: function () { return !pending && !inFlight; },
+        whenIdle: function (fn, limit) {
+          if (!pending && !inFlight) { fn(); return; }
+          var called = false;
+          var once = function () { if (!called) { called = true; fn(); } };
+          waiters.push(once);
+          window.setTimeout(once, limit);  // never hold the citizen longer than this
+          send();
+        },
+        cancel: function () { pending = false; stopped = true; window.clearTimeout(timer); forget(); }
+      };
+    }());
+
+    form.addEventListener("change", function () { applyConditions(); saver.changed(0); });
+    form.addEventListener("input", function (event) {
+      var t = event.target;
+      if (t && (t.type === "text" || t.type === "number" || t.tagName === "TEXTAREA")) {
+        saver.changed(700);
+      }
+    });
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.going) { return; }
+      var submitter = event.submitter || null;
+      if (!saver.idle()) {
+        event.preventDefault();
+        saver.whenIdle(function () {
+          saver.cancel();
+          form.dataset.going = "1";
+          if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+        }, 4000);
+        return;
+      }
+      form.dataset.going = "1";
+      saver.cancel();  // the page post carries every answer on the page
+    });
+    window.addEventListener("pagehide", function () { saver.flush(); });
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState === "hidden") { saveNow(); }
+      if (document.visibilityState === "hidden") { saver.flush(); }
     });
-    document.querySelectorAll("form.language").forEach(function (other) {
-      other.addEventListener("submit", saveNow);
-    });
+    applyConditions();
+    if (restore()) { applyConditions(); saver.changed(0); }
   }
 
+  // The server locks an idle tablet after data-idle-seconds; the page locks a little earlier,
+  // posting the page itself so what is on the screen travels with the lock.
   var idle = Number(document.body.dataset.idleSeconds || 0);
   var lock = document.getElementById("idle-lock");
-  if (idle > 0 && lock && !/\/kiosk\/locked$/.test(window.location.pathname)) {
+  if (idle > 0 && lock) {
+    var lead = Math.min(30, idle / 10);
     var timer = null;
     var restart = function () {
       window.clearTimeout(timer);
       timer = window.setTimeout(function () {
-        if (form) {  // post the page itself, so what is on the screen is saved before the lock
+        if (form) {
           var action = document.createElement("input");
           action.type = "hidden"; action.name = "action"; action.value = "lock";
           form.appendChild(action);
-          dirty = false;
+          form.dataset.going = "1";
+          if (saver) { saver.cancel(); }
           form.submit();
         } else {
           lock.submit();
         }
-      }, idle * 1000);
+      }, (idle - lead) * 1000);
     };
     ["pointerdown", "keydown", "input", "touchstart", "scroll"].forEach(function (name) {
       document.addEventListener(name, restart, { passive: true });

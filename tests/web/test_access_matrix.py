@@ -136,6 +136,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
         replace(own_citizen(200, 403), anonymous=401),
         {"page": "1"},
     ),
+    # The draft is the staff form's: no tablet for it (409), and never for another's citizen.
+    ("responses.to_tablet", "POST"): ("/responses/{draft}/tablet", own_citizen(409, 403)),
     ("responses.review", "GET"): ("/responses/{draft}/review", own_citizen(200, 403)),
     ("responses.submit", "POST"): ("/responses/{draft}/submit", own_citizen(302, 403)),
     ("responses.view", "GET"): ("/responses/{submitted}", own_citizen(200)),
@@ -156,6 +158,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("kiosk.lock", "POST"): ("/kiosk/lock", kiosk_only(302)),
     ("kiosk.locked", "GET"): ("/kiosk/locked", kiosk_only(200)),
     ("kiosk.unlock", "POST"): ("/kiosk/unlock", kiosk_only(422), {"secret": "wrong"}),
+    ("kiosk.summary", "GET"): ("/kiosk/summary", kiosk_only(302)),  # locked by the unlock try
+    ("kiosk.submit", "POST"): ("/kiosk/submit", kiosk_only(302)),
     ("admin.users", "GET"): ("/admin/users", ADMIN_ONLY),
     ("admin.create_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
     ("admin.create_user", "POST"): ("/admin/users/new", replace(ADMIN_ONLY, admin=422)),

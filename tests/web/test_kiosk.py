@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from survey.db import get_engine
 from survey.forms import pages
-from survey.models import Answer, Citizen, KioskSession, Response, User, utcnow
+from survey.models import Answer, AuditEvent, Citizen, KioskSession, Response, User, utcnow
 from tests.conftest import login
 
 POINT = 30
@@ -33,7 +33,7 @@ def setup(demo_app):
     tablet = demo_app.test_client()
     login(tablet, "anne")
     assert (
-        tablet.post("/account/pin", data={"password": "demo-anne-2026", "pin": "2468"}).status_code
+        tablet.post("/account/pin", data={"password": "demo-anne-2026", "pin": "472913"}).status_code
         == 302
     )
     handed = tablet.post(
@@ -48,6 +48,16 @@ def setup(demo_app):
     return tablet, citizen.id, response.id
 
 
+def audit_actions(db: Session, response_id: int) -> list[str]:
+    return list(
+        db.execute(
+            select(AuditEvent.action)
+            .where(AuditEvent.response_id == response_id)
+            .order_by(AuditEvent.id)
+        ).scalars()
+    )
+
+
 def test_the_tablet_shows_only_the_form(demo_app, setup) -> None:
     tablet, citizen_id, rid = setup
     assert tablet.get("/kiosk").headers["Location"] == "/kiosk/page/1"
@@ -56,8 +66,10 @@ def test_the_tablet_shows_only_the_form(demo_app, setup) -> None:
     assert "Log ud" not in html  # no menu, no way out
     assert 'href="/' not in html.split("<main")[1]  # no links out of the form
     assert 'name="draft_key"' not in html
+    calm = "Tabletten er låst – giv den tilbage til din kontaktperson"
     for url in (
         "/",
+        "/nowhere",
         "/citizens",
         f"/citizens/{citizen_id}",
         f"/responses/{rid}",
@@ -68,7 +80,10 @@ def test_the_tablet_shows_only_the_form(demo_app, setup) -> None:
         "/account/password",
         f"/citizens/{citizen_id}/points/1/citizen",
     ):
-        assert tablet.get(url).status_code == 403, url
+        page = tablet.get(url)
+        assert page.status_code == 403, url
+        assert calm in page.get_data(as_text=True), url
+        assert "adgang" not in page.get_data(as_text=True), url
     for url in ("/logout", "/language", f"/responses/{rid}/submit"):
         assert tablet.post(url).status_code == 403, url
 
@@ -81,24 +96,33 @@ def test_a_citizen_completes_the_form_and_the_tablet_locks(demo_app, setup) -> N
         data = {f"{item.code.replace('.', '__')}": str(item.codes[0]) for item in page.items}
         response = tablet.post(f"/kiosk/page/{page.number}", data={**data, "action": "next"})
         assert response.status_code == 302
-    assert response.headers["Location"] == "/kiosk/thanks"
+    assert response.headers["Location"] == "/kiosk/summary"
+    summary = tablet.get("/kiosk/summary").get_data(as_text=True)
+    assert "Du har svaret på alle spørgsmål" in summary
+    sent = tablet.post("/kiosk/submit")
+    assert sent.headers["Location"] == "/kiosk/thanks"
     assert "Tak for dine svar" in tablet.get("/kiosk/thanks").get_data(as_text=True)
     with Session(get_engine(demo_app)) as db:
         stored = db.get(Response, rid)
         assert (stored.status, stored.mode) == ("submitted", "self")
         count = len(db.execute(select(Answer).where(Answer.response_id == rid)).all())
     assert count == len(definition.items_at(POINT))
-    # The kiosk token cannot be used again to change the submitted form.
-    assert tablet.get("/kiosk/page/1").status_code == 403
-    assert tablet.post("/kiosk/page/1", data={"who5__1": "0"}).status_code == 403
-    assert tablet.post("/kiosk/autosave", data={"page": "1"}).status_code == 403
+    # The kiosk token cannot be used again to change the submitted form: back goes to the
+    # thank-you page, never to the answers.
+    assert tablet.get("/kiosk/page/1").headers["Location"] == "/kiosk"
+    assert tablet.get("/kiosk").headers["Location"] == "/kiosk/thanks"
+    assert tablet.post("/kiosk/page/1", data={"who5__1": "0"}).headers["Location"] == "/kiosk"
+    assert tablet.post("/kiosk/autosave", data={"page": "1"}).status_code == 409
     # Give it back: lock, then the consultant's PIN.
     assert tablet.post("/kiosk/lock").headers["Location"] == "/kiosk/locked"
     assert tablet.post("/kiosk/unlock", data={"secret": "1111"}).status_code == 422
-    back = tablet.post("/kiosk/unlock", data={"secret": "2468"})
+    back = tablet.post("/kiosk/unlock", data={"secret": "472913"})
     assert back.headers["Location"] == f"/responses/{rid}"
     assert tablet.get(f"/responses/{rid}").status_code == 200
     assert tablet.get("/kiosk").status_code == 403
+    # A second wrong attempt was never made: one failure is one audit entry.
+    with Session(get_engine(demo_app)) as db:
+        assert audit_actions(db, rid).count("kiosk.unlock_failure") == 1
 
 
 def test_inactivity_locks_the_tablet_and_keeps_the_draft(demo_app, setup) -> None:
@@ -144,7 +168,7 @@ def test_unlocking_after_the_consultants_login_expired_logs_them_in_again(demo_a
         db.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=2)))
         db.commit()
     tablet.post("/kiosk/lock")
-    back = tablet.post("/kiosk/unlock", data={"secret": "2468"})
+    back = tablet.post("/kiosk/unlock", data={"secret": "472913"})
     assert back.headers["Location"] == f"/citizens/{citizen_id}"
     assert tablet.get(f"/citizens/{citizen_id}").status_code == 200
 
