@@ -15,6 +15,7 @@ from typing import Any
 from flask import abort
 from flask_login import current_user, login_required
 from sqlalchemy import ColumnElement, false
+from sqlmodel import col
 
 from survey.auth.principal import Principal
 from survey.models import Citizen, Role
@@ -23,9 +24,9 @@ from survey.models import Citizen, Role
 def citizen_scope(principal: Principal) -> ColumnElement[bool]:
     """A WHERE clause that keeps only the citizens `principal` may see."""
     if principal.role is Role.CONSULTANT:
-        return Citizen.consultant_id == principal.id
+        return col(Citizen.consultant_id) == principal.id
     if principal.role is Role.PROJECT_LEADER:
-        return Citizen.team_id.in_(principal.team_ids) if principal.team_ids else false()
+        return col(Citizen.team_id).in_(principal.team_ids) if principal.team_ids else false()
     return false()
 
 

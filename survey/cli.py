@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn, TextIO, TypeVar
 
 import click
 from alembic import command
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from sqlalchemy import select
+from sqlmodel import Session, col
 from werkzeug.serving import run_simple
 
 from survey import migrate
@@ -29,11 +32,14 @@ from survey.instruments import (
     load_registry,
     publish,
 )
-from survey.instruments.schema import InstrumentVersion
+from survey.instruments.schema import InstrumentVersion, Text
 from survey.interop import exporting, importing
 from survey.interop.pseudonyms import Pseudonyms
 from survey.models import Role, Team, User
 from survey.reports.cli import report
+
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound=Callable[..., object])
 
 
 def _create_app() -> Flask:
@@ -69,7 +75,7 @@ def _registry_dir() -> Path:
     return Path(settings["INSTRUMENTS_DIR"])
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.secho(message, err=True, fg="red")
     sys.exit(code)
 
@@ -124,7 +130,7 @@ def db_revision(message: str, autogenerate: bool) -> None:
     )
 
 
-def _run(action):  # type: ignore[no-untyped-def]
+def _run(action: Callable[[], _T]) -> _T:
     try:
         return action()
     except ConfigError as exc:
@@ -194,7 +200,7 @@ def instruments_show(instrument_id: str, version: int | None, lang: str) -> None
 def _describe(v: InstrumentVersion, lang: str) -> str:
     langs = ("da", "en") if lang == "both" else (lang,)
 
-    def text(t) -> str:  # type: ignore[no-untyped-def]
+    def text(t: Text) -> str:
         return " / ".join(getattr(t, code) for code in langs)
 
     lines = [
@@ -256,9 +262,9 @@ def users() -> None:
     """Create, disable and reset user accounts (every change is audited)."""
 
 
-def _user(session, username: str):  # type: ignore[no-untyped-def]
+def _user(session: Session, username: str) -> User:
     user = session.execute(
-        select(User).where(User.username == username.lower())
+        select(User).where(col(User.username) == username.lower())
     ).scalar_one_or_none()
     if user is None:
         _fail(f"There is no user {username!r}.", code=2)
@@ -384,7 +390,7 @@ def export() -> None:
     audited."""
 
 
-def _output_option(func):  # type: ignore[no-untyped-def]
+def _output_option(func: _F) -> _F:
     return click.option(
         "-o",
         "--output",
@@ -403,7 +409,9 @@ _semicolon_option = click.option(
 )
 
 
-def _export_csv(output: Path | None, write) -> exporting.ExportResult:  # type: ignore[no-untyped-def]
+def _export_csv(
+    output: Path | None, write: Callable[[Session, TextIO], exporting.ExportResult]
+) -> exporting.ExportResult:
     """Write through `write(session, stream)` to the file or stdout, and commit the audit."""
     with session_scope() as session:
         if output is None:
@@ -511,10 +519,7 @@ def export_codebook(output: Path | None, fmt: str | None) -> None:
         result = _export_csv(
             output,
             lambda session, stream: exporting.export_codebook(
-                session,
-                registry,
-                stream,
-                fmt=fmt,  # type: ignore[arg-type]
+                session, registry, stream, fmt="md" if fmt == "md" else "csv"
             ),
         )
     _done(result, output)
@@ -565,7 +570,7 @@ def export_package(directory: Path, real_references: bool, semicolon: bool) -> N
 @click.option("--seed", type=int, default=2026, show_default=True)
 @click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date.")
 @with_appcontext
-def demo(reset: bool, seed: int, today) -> None:  # type: ignore[no-untyped-def]
+def demo(reset: bool, seed: int, today: datetime | None) -> None:
     """Load the demo: 2 teams, 6 consultants, 150 citizens with up to 6 measurement points."""
     if reset:  # the audit log is append-only, so start from an empty schema instead
         _run(lambda: migrate.downgrade(current_app, "base"))

@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
 from survey.instruments import values as answer_values
+from survey.instruments.schema import AnswerValue
 from survey.models import (
     STATUS_REASONS,
     Answer,
@@ -185,7 +186,7 @@ class _Generator:
         p = _NORMAL.cdf(state + profile.offset + self.rng.gauss(0, 0.6))
         return scored[min(int(p * len(scored)), len(scored) - 1)]
 
-    def value(self, item: Item, citizen: _Person, point: int, answers: dict) -> object | None:
+    def value(self, item: Item, citizen: _Person, point: int, answers: dict) -> AnswerValue | None:
         state = citizen.state(point)
         if item.code in ORDERED:
             return self.ordered(item, ORDERED[item.code], state, point)
@@ -213,7 +214,7 @@ class _Generator:
             return 1 if point in citizen.internship_points else 2
         return self.generic(item)
 
-    def generic(self, item: Item) -> object:
+    def generic(self, item: Item) -> AnswerValue | None:
         """Items the profiles do not know (a later version's new items): any valid answer."""
         if item.type is ItemType.SINGLE_CHOICE:
             return self.rng.choice(item.codes)
@@ -227,8 +228,8 @@ class _Generator:
 
     def answers(
         self, form: InstrumentVersion, citizen: _Person, point: int, skip_rate: float
-    ) -> dict[str, object]:
-        given: dict[str, object] = {}
+    ) -> dict[str, AnswerValue]:
+        given: dict[str, AnswerValue] = {}
         for item in form.items_at(point):
             if item.show_when and not item.show_when.holds(given):
                 continue
@@ -296,8 +297,11 @@ def build_demo(
         )
         session.add(user)
         session.flush()
+        assert user.id is not None
         for index in team_indexes:
-            session.add(TeamMembership(user_id=user.id, team_id=teams[index].id))
+            team_id = teams[index].id
+            assert team_id is not None
+            session.add(TeamMembership(user_id=user.id, team_id=team_id))
         summary.accounts.append(
             DemoAccount(username, full_name, role, [teams[i].name for i in team_indexes], password)
         )
@@ -316,10 +320,12 @@ def build_demo(
         consultant, team_index = consultants[rng.randrange(len(consultants))]
         prefix = TEAMS[team_index][1]
         numbers[prefix] += 1
+        team_id = teams[team_index].id
+        assert team_id is not None
         citizen = Citizen(
             reference=f"{prefix}-{enrolled.year}-{numbers[prefix]:03d}",
             enrolled_on=enrolled,
-            team_id=teams[team_index].id,
+            team_id=team_id,
             consultant_id=consultant.id,
         )
         person = _make_person(rng)
@@ -327,6 +333,7 @@ def build_demo(
         end_point = _course_end(rng, citizen, person, due, today)
         session.add(citizen)
         session.flush()
+        assert citizen.id is not None
         session.add(
             CitizenEvent(
                 citizen_id=citizen.id,
@@ -487,6 +494,7 @@ def _add_response(
     summary: DemoSummary,
     pending: list[tuple[Response, list[dict]]],
 ) -> None:
+    assert citizen.id is not None
     rng = gen.rng
     # Most forms are filled in their window; some late (a citizen who did not show up), a few
     # early (a meeting moved forward).

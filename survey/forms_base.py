@@ -7,7 +7,11 @@ from collections.abc import Iterable
 
 from flask_babel import get_translations, lazy_gettext, lazy_ngettext
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field
+
+# WTForms 3.3 added SelectChoice; types-WTForms (3.2) does not know it yet, so it is Any here.
+# Forms import it from this module, so that this is the one place that says so.
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
 
 
 def choices(
@@ -15,6 +19,13 @@ def choices(
 ) -> list[SelectChoice]:
     """(value, label) pairs as WTForms' SelectChoice objects (tuples are deprecated)."""
     return [SelectChoice(value, str(label), optgroup=optgroup) for value, label in pairs]
+
+
+def add_error(field: Field, message: str) -> None:
+    """Show `message` with `field`'s own errors, as a check after validation found it wrong.
+
+    WTForms types `errors` as a read-only sequence (a tuple until the form is validated)."""
+    field.errors = [*field.errors, message]
 
 
 class _CatalogTranslations:

@@ -10,10 +10,9 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from survey.forms_base import Form, choices
+from survey.forms_base import Form, SelectChoice, choices
 from survey.labels import ROLE_LABELS
 
 

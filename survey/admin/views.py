@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from survey import audit
 from survey.access import roles_required
@@ -15,7 +18,7 @@ from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm
 from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
 from survey.auth import services as accounts
 from survey.db import get_session
-from survey.forms_base import choices
+from survey.forms_base import add_error, choices
 from survey.models import Role, Team, TeamMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,7 +26,7 @@ ADMIN = Role.ADMIN
 
 
 def _teams() -> list[Team]:
-    return list(get_session().execute(select(Team).order_by(Team.name)).scalars())
+    return list(get_session().execute(select(Team).order_by(col(Team.name))).scalars())
 
 
 def _user_or_404(user_id: int) -> User:
@@ -38,10 +41,12 @@ def _user_or_404(user_id: int) -> User:
 def users() -> ResponseReturnValue:
     """Every account, with role, teams and whether it is active."""
     db = get_session()
-    people = list(db.execute(select(User).order_by(User.username)).scalars())
+    people = list(db.execute(select(User).order_by(col(User.username))).scalars())
     teams = {t.id: t.name for t in _teams()}
     memberships: dict[int, list[str]] = {}
-    for user_id, team_id in db.execute(select(TeamMembership.user_id, TeamMembership.team_id)):
+    for user_id, team_id in db.execute(
+        select(col(TeamMembership.user_id), col(TeamMembership.team_id))
+    ):
         memberships.setdefault(user_id, []).append(teams[team_id])
     return render_template("admin/users.html", people=people, memberships=memberships)
 
@@ -58,14 +63,14 @@ def create_user() -> ResponseReturnValue:
         try:
             user, password = accounts.create_user(
                 db,
-                username=form.username.data,
-                full_name=form.full_name.data,
+                username=cast(str, form.username.data),  # InputRequired: never None here
+                full_name=cast(str, form.full_name.data),
                 role=Role(form.role.data),
                 team_ids=form.teams.data or [],
             )
         except accounts.AccountError as exc:
             db.rollback()
-            form.username.errors.append(_account_message(str(exc)))
+            add_error(form.username, _account_message(str(exc)))
         else:
             db.commit()
             return _show_password_once(user, password)
@@ -100,14 +105,15 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.teams.data = list(
             db.execute(
-                select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
+                select(col(TeamMembership.team_id)).where(col(TeamMembership.user_id) == user.id)
             ).scalars()
         )
     if form.validate_on_submit():
         if user.id == current_user.id and form.role.data != Role.ADMIN:
-            form.role.errors.append(_("You cannot take away your own administrator role."))
+            add_error(form.role, _("You cannot take away your own administrator role."))
         else:
-            user.full_name, user.role = form.full_name.data.strip(), Role(form.role.data)
+            full_name = cast(str, form.full_name.data)  # InputRequired: never None here
+            user.full_name, user.role = full_name.strip(), Role(form.role.data)
             accounts.set_teams(db, user, form.teams.data or [])
             audit.record(
                 "user.update",
@@ -172,7 +178,7 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
         abort(404)
     form = TeamForm(obj=existing)
     if form.validate_on_submit():
-        target = existing or Team(name=form.name.data)
+        target = existing or Team(name=cast(str, form.name.data))  # InputRequired
         form.populate_obj(target)
         target.name = target.name.strip()
         db.add(target)
@@ -180,7 +186,7 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
             db.flush()
         except IntegrityError:
             db.rollback()
-            form.name.errors.append(_("A team with this name exists."))
+            add_error(form.name, _("A team with this name exists."))
         else:
             audit.record(
                 "team.update" if existing else "team.create",

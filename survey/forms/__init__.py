@@ -33,7 +33,7 @@ class Page:
 
 def pages(definition: InstrumentVersion, point: int) -> list[Page]:
     """The sections that have items at this point (a baseline-only section drops out later)."""
-    result = []
+    result: list[Page] = []
     for section in definition.sections:
         items = tuple(item for item in section.items if item.asked_at(point))
         if items:
@@ -71,10 +71,10 @@ def describe(item: Item, value: AnswerValue | None, locale: str) -> str | None:
         return None
     if item.is_choice:
         codes = value if isinstance(value, tuple) else (value,)
-        labels = [
-            item.option(code).label.get(locale) if item.option(code) else str(code)
-            for code in codes
-        ]
+        labels = []
+        for code in codes:
+            option = item.option(code) if isinstance(code, int) else None
+            labels.append(option.label.get(locale) if option else str(code))
         return "; ".join(labels)
     if item.type is ItemType.INTEGER and item.unit is not None:
         return f"{value} {item.unit.get(locale)}"

@@ -13,10 +13,9 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from survey.forms_base import choices
+from survey.forms_base import SelectChoice, choices
 from survey.instruments.schema import Item, ItemType
 
 FieldFactory = Callable[[Item, str], Field]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from survey.instruments.schema import (
     Item,
     ItemType,
     Kind,
+    Meaning,
     ReportGroup,
     ScoreRule,
     Section,
@@ -113,7 +114,7 @@ class _Parsed:
 class _StrictLoader(yaml.SafeLoader):
     """YAML that refuses a key given twice in one mapping (PyYAML keeps the last silently)."""
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         seen = set()
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -675,7 +676,7 @@ def load_registry(directory: Path | str, *, check_lock: bool = True) -> Instrume
         except InstrumentError as exc:
             errors.append(exc)
 
-    meaning: dict[str, tuple[tuple[object, ...], str]] = {}
+    meaning: dict[str, tuple[Meaning, str]] = {}
     for key in sorted(done, key=lambda k: (k[1], k[0])):
         version = done[key]
         for item in version.items:
@@ -699,7 +700,7 @@ def load_registry(directory: Path | str, *, check_lock: bool = True) -> Instrume
     return InstrumentRegistry(done.values(), directory=directory)
 
 
-def _describe(sig: tuple[object, ...]) -> str:
+def _describe(sig: Meaning) -> str:
     type_, codes, low, high = sig
     if codes:
         shown = [f"{code} ({special})" if special else code for code, special in codes]

@@ -82,6 +82,10 @@ class ReportGroup:
         return value >= self.min and (self.max is None or value <= self.max)
 
 
+Meaning = tuple[str, tuple[tuple[int, str], ...], int | None, int | None]
+"""An item's type, its (answer code, special kind or "") pairs, and its min and max."""
+
+
 @dataclass(frozen=True)
 class Item:
     code: str
@@ -115,7 +119,7 @@ class Item:
     def text_limit(self) -> int:
         return self.max_length or TEXT_MAX_LENGTH
 
-    def meaning(self) -> tuple[object, ...]:
+    def meaning(self) -> Meaning:
         """What must stay the same wherever this item code appears: type, answer codes (and
         which of them are "Ved ikke"-like), range."""
         codes = tuple(sorted((o.code, o.special.value if o.special else "") for o in self.answers))

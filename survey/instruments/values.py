@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TypeGuard
 
 from survey.instruments.schema import AnswerValue, Item, ItemType
 
@@ -15,7 +16,7 @@ class AnswerValueError(ValueError):
 def check(item: Item, value: AnswerValue) -> AnswerValue:
     """The value, if it fits the item's type, answer codes and range; else AnswerValueError."""
     if item.type is ItemType.SINGLE_CHOICE:
-        if not _is_int(value) or item.option(value) is None:  # type: ignore[arg-type]
+        if not _is_int(value) or item.option(value) is None:
             raise AnswerValueError(f"{item.code}: {value!r} is not one of {list(item.codes)}")
     elif item.type is ItemType.MULTIPLE_CHOICE:
         if not isinstance(value, tuple) or not value:
@@ -60,5 +61,5 @@ def decode(item: Item, stored: Sequence[str]) -> AnswerValue:
     return text
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)

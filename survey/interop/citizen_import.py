@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey import audit, clock
 from survey.interop.csvio import (
@@ -107,7 +107,7 @@ def import_citizens(
                 if row is None:
                     continue
                 existing = session.execute(
-                    select(Citizen).where(Citizen.reference == row.reference)
+                    select(Citizen).where(col(Citizen.reference) == row.reference)
                 ).scalar_one_or_none()
                 if existing is None:
                     new.append(row)
@@ -200,7 +200,8 @@ def _check_citizen(
     status, reason, ended_on = _check_status(fields, enrolled_on, today, line, problems)
     if problems.count > before or team is None or enrolled_on is None or status is None:
         return None
-    return _CitizenRow(reference, enrolled_on, team.id, consultant_id, status, reason, ended_on)  # type: ignore[arg-type]
+    assert team.id is not None  # a team read from the database
+    return _CitizenRow(reference, enrolled_on, team.id, consultant_id, status, reason, ended_on)
 
 
 def _check_consultant(
@@ -217,11 +218,15 @@ def _check_consultant(
     if not username:
         return None
     if username not in members:
-        user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        user = session.execute(
+            select(User).where(col(User.username) == username)
+        ).scalar_one_or_none()
         team_ids = (
             set(
                 session.execute(
-                    select(TeamMembership.team_id).where(TeamMembership.user_id == user.id)
+                    select(col(TeamMembership.team_id)).where(
+                        col(TeamMembership.user_id) == user.id
+                    )
                 ).scalars()
             )
             if user is not None
@@ -295,6 +300,7 @@ def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
     )
     session.add(citizen)
     session.flush()
+    assert citizen.id is not None
     recorded_by = actor.id if actor else None
     session.add(
         CitizenEvent(
@@ -313,6 +319,7 @@ def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
         details={"import": True},
     )
     if row.status is not CourseStatus.ACTIVE:
+        assert row.ended_on is not None  # _check_status refuses an ended course without one
         session.add(
             CitizenEvent(
                 citizen_id=citizen.id,

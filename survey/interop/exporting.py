@@ -18,7 +18,7 @@ from typing import IO, Literal
 
 from openpyxl import Workbook
 from sqlalchemy import ColumnElement, select, true
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey import audit
 from survey.forms import visible
@@ -79,9 +79,9 @@ def _citizens(
     """The citizens in scope, sorted by the name the file gives them (one row each in memory:
     the pseudonyms of one export must be consistent anyway)."""
     statement = (
-        select(Citizen, Team.name, User.username)
-        .join(Team, Team.id == Citizen.team_id)
-        .outerjoin(User, User.id == Citizen.consultant_id)
+        select(Citizen, col(Team.name), col(User.username))
+        .join(Team, col(Team.id) == Citizen.team_id)
+        .outerjoin(User, col(User.id) == Citizen.consultant_id)
         .where(citizen_filter if citizen_filter is not None else true())
     )
     found = [
@@ -109,23 +109,27 @@ def _responses(
         ids = [c.id for c in chunk]
         texts: dict[int, dict[str, list[str]]] = {}
         for response_id, code, value in session.execute(
-            select(Answer.response_id, Answer.item_code, Answer.value)
-            .join(Response, Response.id == Answer.response_id)
-            .where(Response.citizen_id.in_(ids), Response.status == ResponseStatus.SUBMITTED)
-            .order_by(Answer.response_id, Answer.item_code, Answer.position)
+            select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
+            .join(Response, col(Response.id) == Answer.response_id)
+            .where(
+                col(Response.citizen_id).in_(ids), col(Response.status) == ResponseStatus.SUBMITTED
+            )
+            .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
         ):
             texts.setdefault(response_id, {}).setdefault(code, []).append(value)
         by_citizen: dict[int, list[_Response]] = {}
         for row in session.execute(
             select(
-                Response.id,
-                Response.citizen_id,
-                Response.point,
-                Response.form_id,
-                Response.form_version,
-                Response.administered_on,
-                Response.mode,
-            ).where(Response.citizen_id.in_(ids), Response.status == ResponseStatus.SUBMITTED)
+                col(Response.id),
+                col(Response.citizen_id),
+                col(Response.point),
+                col(Response.form_id),
+                col(Response.form_version),
+                col(Response.administered_on),
+                col(Response.mode),
+            ).where(
+                col(Response.citizen_id).in_(ids), col(Response.status) == ResponseStatus.SUBMITTED
+            )
         ):
             response_id, citizen_id, point, form, version, day, mode = row
             by_citizen.setdefault(citizen_id, []).append(
@@ -368,7 +372,7 @@ def _write_wide(
         for row in rows:
             sheet.append(spreadsheet_row(sheet, row))
             result.rows += 1
-        book.save(out)
+        book.save(out)  # type: ignore[arg-type]
     else:
         csv_out = writer(out, delimiter)  # type: ignore[arg-type]
         csv_out.writerow(header)

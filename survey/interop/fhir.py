@@ -20,7 +20,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.instruments.registry import InstrumentRegistry
 from survey.instruments.schema import (
@@ -399,20 +399,20 @@ def _submitted(
     while True:
         stmt = (
             select(
-                Response.id,
-                Response.point,
-                Response.administered_on,
-                Response.mode,
-                Citizen.reference,
+                col(Response.id),
+                col(Response.point),
+                col(Response.administered_on),
+                col(Response.mode),
+                col(Citizen.reference),
             )
-            .join(Citizen, Citizen.id == Response.citizen_id)
+            .join(Citizen, col(Citizen.id) == Response.citizen_id)
             .where(
-                Response.form_id == definition.id,
-                Response.form_version == definition.version,
-                Response.status == ResponseStatus.SUBMITTED,
-                Response.id > last_id,
+                col(Response.form_id) == definition.id,
+                col(Response.form_version) == definition.version,
+                col(Response.status) == ResponseStatus.SUBMITTED,
+                col(Response.id) > last_id,
             )
-            .order_by(Response.id)
+            .order_by(col(Response.id))
             .limit(RESPONSES_PER_CHUNK)
         )
         if citizen_filter is not None:
@@ -428,9 +428,9 @@ def _submitted(
 
 def _stored_answers(session: Session, ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
     stmt = (
-        select(Answer.response_id, Answer.item_code, Answer.value)
-        .where(Answer.response_id.in_(ids))
-        .order_by(Answer.response_id, Answer.item_code, Answer.position)
+        select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
+        .where(col(Answer.response_id).in_(ids))
+        .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
     )
     stored: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for response_id, item_code, value in session.execute(stmt):

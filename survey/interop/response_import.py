@@ -10,7 +10,7 @@ from itertools import chain, groupby
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey import clock
 from survey.forms import visible
@@ -145,33 +145,35 @@ class _ResponseChecker:
         if CPR_PATTERN.search(reference):
             return known
         found = self.session.execute(
-            select(Citizen.id, Citizen.enrolled_on).where(Citizen.reference == reference.strip())
+            select(col(Citizen.id), col(Citizen.enrolled_on)).where(
+                col(Citizen.reference) == reference.strip()
+            )
         ).first()
         if found is None:
             return known
         known.citizen_id, known.enrolled_on = found
         texts: dict[int, dict[str, list[str]]] = {}
         for response_id, code, value in self.session.execute(
-            select(Answer.response_id, Answer.item_code, Answer.value)
-            .join(Response, Response.id == Answer.response_id)
+            select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
+            .join(Response, col(Response.id) == Answer.response_id)
             .where(
-                Response.citizen_id == known.citizen_id,
-                Response.status == ResponseStatus.SUBMITTED,
+                col(Response.citizen_id) == known.citizen_id,
+                col(Response.status) == ResponseStatus.SUBMITTED,
             )
-            .order_by(Answer.response_id, Answer.item_code, Answer.position)
+            .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
         ):
             texts.setdefault(response_id, {}).setdefault(code, []).append(value)
         for response_id, point, form, version, administered_on, mode in self.session.execute(
             select(
-                Response.id,
-                Response.point,
-                Response.form_id,
-                Response.form_version,
-                Response.administered_on,
-                Response.mode,
+                col(Response.id),
+                col(Response.point),
+                col(Response.form_id),
+                col(Response.form_version),
+                col(Response.administered_on),
+                col(Response.mode),
             ).where(
-                Response.citizen_id == known.citizen_id,
-                Response.status == ResponseStatus.SUBMITTED,
+                col(Response.citizen_id) == known.citizen_id,
+                col(Response.status) == ResponseStatus.SUBMITTED,
             )
         ):
             known.submitted[(point, form)] = (
@@ -356,7 +358,7 @@ def _write(session: Session, spill: Spill, actor: User | None) -> None:
     """Bulk-insert the queued responses and their answers, a batch at a time."""
     now = utcnow()
     entered_by = actor.id if actor else None
-    statement = insert(Response).returning(Response.id, sort_by_parameter_order=True)
+    statement = insert(Response).returning(col(Response.id), sort_by_parameter_order=True)
     for batch in spill.queued_batches(WRITE_BATCH):
         responses = [
             {

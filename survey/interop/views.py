@@ -7,6 +7,7 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 from flask import (
     Blueprint,
@@ -21,6 +22,7 @@ from flask_login import current_user
 from survey import clock
 from survey.access import citizen_scope, roles_required
 from survey.db import get_session
+from survey.instruments import InstrumentRegistry
 from survey.interop import exporting, importing
 from survey.interop.forms import DATASETS, ExportForm, ImportForm
 from survey.interop.pseudonyms import Pseudonyms
@@ -44,7 +46,7 @@ NAMES = {
 }
 
 
-def _registry():  # type: ignore[no-untyped-def]
+def _registry() -> InstrumentRegistry:
     return current_app.extensions["survey.instruments"]
 
 
@@ -120,12 +122,21 @@ def download() -> ResponseReturnValue:
     elif dataset == "long":
         exporting.export_long(db, registry, text, delimiter=delimiter, **scoped)
     elif dataset in ("wide-csv", "wide-xlsx"):
+        wide: Literal["csv", "xlsx"] = "xlsx" if ext == "xlsx" else "csv"
         exporting.export_wide(
-            db, registry, out if ext == "xlsx" else text, fmt=ext, delimiter=delimiter, **scoped
+            db, registry, out if wide == "xlsx" else text, fmt=wide, delimiter=delimiter, **scoped
         )
     elif dataset.startswith("codebook-"):
+        book: Literal["csv", "xlsx", "md"] = (
+            "xlsx" if ext == "xlsx" else "md" if ext == "md" else "csv"
+        )
         exporting.export_codebook(
-            db, registry, out if ext == "xlsx" else text, fmt=ext, actor=actor, delimiter=delimiter
+            db,
+            registry,
+            out if book == "xlsx" else text,
+            fmt=book,
+            actor=actor,
+            delimiter=delimiter,
         )
     else:  # the package and FHIR: files written to a folder, handed out as one ZIP
         with tempfile.TemporaryDirectory() as folder:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.config import ConfigError
 from survey.migrate import current_revision, head_revision
@@ -22,7 +22,7 @@ class Overview:
 
 
 def overview(session: Session) -> Overview:
-    def count(statement) -> int:  # type: ignore[no-untyped-def]
+    def count(statement: Select) -> int:
         return session.execute(statement).scalar_one()
 
     return Overview(
@@ -31,7 +31,7 @@ def overview(session: Session) -> Overview:
         submitted_responses=count(
             select(func.count())
             .select_from(Response)
-            .where(Response.status == ResponseStatus.SUBMITTED)
+            .where(col(Response.status) == ResponseStatus.SUBMITTED)
         ),
     )
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from scipy import stats
 from scipy.stats.contingency import expected_freq
 
@@ -73,8 +74,8 @@ def percent(count: int, total: int) -> float | None:
 class Category:
     code: int | str
     label: str
-    key: int
-    """what the query returns for it: the answer code, or the group number"""
+    key: int | str
+    """what the query returns for it: the answer code, the group number or the course status"""
     special: bool = False
 
 
@@ -389,11 +390,11 @@ def independence_test(counts: Sequence[Sequence[int]]) -> TestResult:
         else None
     )
     if len(table) == 2 and len(keep) == 2:
-        result = stats.fisher_exact(table)
-        return TestResult("fisher", float(result.pvalue), None, None, warning, table)
-    result = stats.chi2_contingency(table)
+        exact = stats.fisher_exact(np.asarray(table))
+        return TestResult("fisher", float(exact.pvalue), None, None, warning, table)
+    chi2 = stats.chi2_contingency(table)
     return TestResult(
-        "chi2", float(result.pvalue), float(result.statistic), int(result.dof), warning, table
+        "chi2", float(chi2.pvalue), float(chi2.statistic), int(chi2.dof), warning, table
     )
 
 
@@ -498,7 +499,7 @@ class OutcomesTable:
             "rates": rates,
             "targets": self.targets,
             "met": {
-                k: (rates[k] >= target if rates.get(k) is not None else None)
+                k: (None if (rate := rates.get(k)) is None else rate >= target)
                 for k, target in self.targets.items()
             },
         }
@@ -574,13 +575,17 @@ def build_who5(
     `paired` over two points the mean change, improved/worsened counts and a Wilcoxon test."""
     by_point = {s.point: s for s in summaries}
     k = rule.multiply
-    n, mean, sd, poor, depression = [], [], [], [], []
+    n: list[int] = []
+    mean: list[float | None] = []
+    sd: list[float | None] = []
+    poor: list[int] = []
+    depression: list[int] = []
     for point in points:
         s = by_point.get(point)
         count = s.n if s else 0
         n.append(count)
-        mean.append(round(k * s.total / count, 2) if count else None)
-        if count >= 2:
+        mean.append(round(k * s.total / count, 2) if s and count else None)
+        if s and count >= 2:
             variance = (count * s.squares - s.total**2) / (count * (count - 1))
             sd.append(round(k * math.sqrt(max(variance, 0.0)), 2))
         else:

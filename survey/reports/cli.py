@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlmodel import col
 
 from survey.db import session_scope
 from survey.models import CourseStatus, Team, User
@@ -92,7 +93,9 @@ def report(
             team_ids = None
             if teams:
                 found = dict(
-                    session.execute(select(Team.name, Team.id).where(Team.name.in_(teams))).all()
+                    session.execute(
+                        select(col(Team.name), col(Team.id)).where(col(Team.name).in_(teams))
+                    ).all()
                 )
                 missing = [name for name in teams if name not in found]
                 if missing:
@@ -102,7 +105,9 @@ def report(
             if consultants:
                 users = dict(
                     session.execute(
-                        select(User.username, User.id).where(User.username.in_(consultants))
+                        select(col(User.username), col(User.id)).where(
+                            col(User.username).in_(consultants)
+                        )
                     ).all()
                 )
                 missing = [name for name in consultants if name not in users]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -60,7 +61,8 @@ class Filters:
     enrolled_to: date | None = None
     statuses: frozenset[str] | None = None
     mode: str | None = None
-    form_versions: Mapping[str, frozenset[int]] | None = field(default=None, hash=False)
+    # Any set of versions is taken; __post_init__ stores them as frozensets.
+    form_versions: Mapping[str, AbstractSet[int]] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         for name in ("team_ids", "consultant_ids", "statuses"):

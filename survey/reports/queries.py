@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, distinct, func, label, literal, or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.models import Answer, Citizen, Response
 from survey.reports.filters import Filters, apply, needs_citizen
@@ -42,12 +42,12 @@ def _answers(item_code: str, points: Sequence[int] | None = None, answer: Any = 
     stmt = (
         select()
         .select_from(answer)
-        .join(Response, Response.id == answer.response_id)
-        .join(Citizen, Citizen.id == Response.citizen_id)
+        .join(Response, col(Response.id) == answer.response_id)
+        .join(Citizen, col(Citizen.id) == Response.citizen_id)
         .where(answer.item_code == item_code)
     )
     if points is not None:
-        stmt = stmt.where(Response.point.in_(list(points)))
+        stmt = stmt.where(col(Response.point).in_(list(points)))
     return stmt
 
 
@@ -56,26 +56,28 @@ def _answers(item_code: str, points: Sequence[int] | None = None, answer: Any = 
 
 def form_counts(session: Session, filters: Filters) -> list[tuple[str, int, int]]:
     """(form id, point, submitted forms)."""
-    stmt = select(Response.form_id, Response.point, func.count(Response.id)).select_from(Response)
+    stmt = select(
+        col(Response.form_id), col(Response.point), func.count(col(Response.id))
+    ).select_from(Response)
     if needs_citizen(filters):  # joining 30,000 citizens for nothing made this 9× slower
-        stmt = stmt.join(Citizen, Citizen.id == Response.citizen_id)
-    stmt = apply(stmt, filters).group_by(Response.form_id, Response.point)
+        stmt = stmt.join(Citizen, col(Citizen.id) == Response.citizen_id)
+    stmt = apply(stmt, filters).group_by(col(Response.form_id), col(Response.point))
     return [tuple(row) for row in session.execute(stmt)]
 
 
 def status_counts(session: Session, filters: Filters) -> list[tuple[str, str | None, int]]:
     """(status, reason, citizens) over citizens with a submitted form at point 1 (a baseline)."""
     baseline = apply(
-        select(Response.citizen_id)
+        select(col(Response.citizen_id))
         .select_from(Response)
-        .join(Citizen, Citizen.id == Response.citizen_id)
-        .where(Response.point == 1),
+        .join(Citizen, col(Citizen.id) == Response.citizen_id)
+        .where(col(Response.point) == 1),
         filters,
     ).distinct()
     stmt = (
-        select(Citizen.status, Citizen.status_reason, func.count(Citizen.id))
-        .where(Citizen.id.in_(baseline))
-        .group_by(Citizen.status, Citizen.status_reason)
+        select(col(Citizen.status), col(Citizen.status_reason), func.count(col(Citizen.id)))
+        .where(col(Citizen.id).in_(baseline))
+        .group_by(col(Citizen.status), col(Citizen.status_reason))
     )
     return [tuple(row) for row in session.execute(stmt)]
 
@@ -94,9 +96,9 @@ class AnswerCounts:
 def paired_citizens(filters: Filters, item_code: str, points: Sequence[int]) -> Any:
     """The ids of citizens who answered `item_code` at every one of `points`."""
     return (
-        apply(_answers(item_code, points).add_columns(Response.citizen_id), filters)
-        .group_by(Response.citizen_id)
-        .having(func.count(distinct(Response.point)) == len(set(points)))
+        apply(_answers(item_code, points).add_columns(col(Response.citizen_id)), filters)
+        .group_by(col(Response.citizen_id))
+        .having(func.count(distinct(col(Response.point))) == len(set(points)))
     )
 
 
@@ -116,9 +118,9 @@ def answer_counts(
     value = value_expression(Answer, groups).label("code")
     base = apply(_answers(item_code, points), filters)
     if paired:
-        base = base.where(Response.citizen_id.in_(paired_citizens(filters, item_code, points)))
-    counts = base.add_columns(Response.point, value, func.count(Answer.id)).group_by(
-        Response.point, value
+        base = base.where(col(Response.citizen_id).in_(paired_citizens(filters, item_code, points)))
+    counts = base.add_columns(col(Response.point), value, func.count(col(Answer.id))).group_by(
+        col(Response.point), value
     )
     found = [tuple(row) for row in session.execute(counts)]
     if not multiple:
@@ -126,9 +128,9 @@ def answer_counts(
         for point, _code, n in found:
             per_point[point] = per_point.get(point, 0) + n
         return AnswerCounts(counts=found, answered=sorted(per_point.items()))
-    answered = base.add_columns(Response.point, func.count(distinct(Answer.response_id))).group_by(
-        Response.point
-    )
+    answered = base.add_columns(
+        col(Response.point), func.count(distinct(col(Answer.response_id)))
+    ).group_by(col(Response.point))
     return AnswerCounts(counts=found, answered=[tuple(row) for row in session.execute(answered)])
 
 
@@ -151,13 +153,13 @@ def crosstab_counts(
     row_value = value_expression(a1, row_groups).label("row_code")
     column_value = value_expression(a2, column_groups).label("column_code")
     stmt = (
-        select(row_value, column_value, func.count(distinct(r1.citizen_id)))
+        select(row_value, column_value, func.count(distinct(col(r1.citizen_id))))
         .select_from(a1)
-        .join(r1, r1.id == a1.response_id)
-        .join(Citizen, Citizen.id == r1.citizen_id)
-        .join(r2, and_(r2.citizen_id == r1.citizen_id, r2.point == r1.point))
-        .join(a2, and_(a2.response_id == r2.id, a2.item_code == column_item))
-        .where(a1.item_code == row_item, r1.point == point)
+        .join(r1, col(r1.id) == a1.response_id)
+        .join(Citizen, col(Citizen.id) == r1.citizen_id)
+        .join(r2, and_(col(r2.citizen_id) == r1.citizen_id, col(r2.point) == r1.point))
+        .join(a2, and_(col(a2.response_id) == r2.id, col(a2.item_code) == column_item))
+        .where(col(a1.item_code) == row_item, col(r1.point) == point)
     )
     stmt = apply(apply(stmt, filters, response=r1), filters, response=r2)
     return [tuple(row) for row in session.execute(stmt.group_by(row_value, column_value))]
@@ -169,27 +171,29 @@ def status_split_counts(
     """(code, course status, citizens) for one item at one point."""
     value = value_expression(Answer, groups).label("code")
     stmt = apply(_answers(item_code, [point]), filters)
-    stmt = stmt.add_columns(value, Citizen.status, func.count(distinct(Response.citizen_id)))
-    return [tuple(row) for row in session.execute(stmt.group_by(value, Citizen.status))]
+    stmt = stmt.add_columns(
+        value, col(Citizen.status), func.count(distinct(col(Response.citizen_id)))
+    )
+    return [tuple(row) for row in session.execute(stmt.group_by(value, col(Citizen.status)))]
 
 
 def outcome_flags(filters: Filters, outcomes: dict[str, str]) -> Any:
     """Per citizen who answered any of the outcome items (name -> item code): 1 for each
     outcome the citizen ever had (code 1, "Ja", at any point), else 0."""
     columns = [
-        func.max(case((and_(Answer.item_code == code, Answer.value == "1"), 1), else_=0)).label(
-            name
-        )
+        func.max(
+            case((and_(col(Answer.item_code) == code, col(Answer.value) == "1"), 1), else_=0)
+        ).label(name)
         for name, code in outcomes.items()
     ]
     stmt = (
-        select(Response.citizen_id.label("citizen_id"), *columns)
+        select(label("citizen_id", col(Response.citizen_id)), *columns)
         .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Citizen, Citizen.id == Response.citizen_id)
-        .where(Answer.item_code.in_(list(outcomes.values())))
+        .join(Response, col(Response.id) == Answer.response_id)
+        .join(Citizen, col(Citizen.id) == Response.citizen_id)
+        .where(col(Answer.item_code).in_(list(outcomes.values())))
     )
-    return apply(stmt, filters).group_by(Response.citizen_id).subquery()
+    return apply(stmt, filters).group_by(col(Response.citizen_id)).subquery()
 
 
 def outcome_split_counts(
@@ -207,7 +211,7 @@ def outcome_split_counts(
     stmt = apply(_answers(item_code, [point]), filters).join(
         flags, flags.c.citizen_id == Response.citizen_id
     )
-    stmt = stmt.add_columns(value, flags.c.outcome, func.count(distinct(Response.citizen_id)))
+    stmt = stmt.add_columns(value, flags.c.outcome, func.count(distinct(col(Response.citizen_id))))
     return [tuple(row) for row in session.execute(stmt.group_by(value, flags.c.outcome))]
 
 
@@ -262,23 +266,23 @@ def score_cte(
     """(citizen_id, point, raw) for each response with every item answered with a scored code."""
     stmt = (
         select(
-            Response.citizen_id.label("citizen_id"),
-            Response.point.label("point"),
-            func.sum(cast(Answer.value, Integer)).label("raw"),
+            label("citizen_id", col(Response.citizen_id)),
+            label("point", col(Response.point)),
+            func.sum(cast(col(Answer.value), Integer)).label("raw"),
         )
         .select_from(Answer)
-        .join(Response, Response.id == Answer.response_id)
-        .join(Citizen, Citizen.id == Response.citizen_id)
+        .join(Response, col(Response.id) == Answer.response_id)
+        .join(Citizen, col(Citizen.id) == Response.citizen_id)
         .where(
-            Answer.item_code.in_(list(items)),
-            Answer.value.in_([str(code) for code in scored]),
-            Response.point.in_(list(points)),
+            col(Answer.item_code).in_(list(items)),
+            col(Answer.value).in_([str(code) for code in scored]),
+            col(Response.point).in_(list(points)),
         )
     )
     return (
         apply(stmt, filters)
-        .group_by(Response.id, Response.citizen_id, Response.point)
-        .having(func.count(distinct(Answer.item_code)) == len(set(items)))
+        .group_by(col(Response.id), col(Response.citizen_id), col(Response.point))
+        .having(func.count(distinct(col(Answer.item_code))) == len(set(items)))
         .cte("scores")
     )
 

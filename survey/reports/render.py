@@ -106,11 +106,12 @@ def grid(table: Any, lang: str = "da", text: bool = False) -> list[list[Any]]:
         rows = [[table.label, *(f"{w['point']} {p}" for p in table.points)]]
         for r in table.rows:
             rows.append([r.label, *(pct(v) for v in r.percents)])
+        n_cells: list[Any]  # the totals as text, or the counts themselves
         if text:
-            total = [f"100 ({n})" if n and not table.multiple else f"({n})" for n in table.n]
+            n_cells = [f"100 ({n})" if n and not table.multiple else f"({n})" for n in table.n]
         else:
-            total = list(table.n)
-        rows.append([w["total_n"], *total])
+            n_cells = list(table.n)
+        rows.append([w["total_n"], *n_cells])
         return rows
     if isinstance(table, CrosstabTable):
         d = table.to_dict()

@@ -199,8 +199,10 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
         point = _single_point(request)
         by = request.by
         if by == "status":
-            cells = queries.status_split_counts(session, filters, item.code, point, _groups(item))
-            return builders.build_by_status(item, cells, point, lang)
+            by_status = queries.status_split_counts(
+                session, filters, item.code, point, _groups(item)
+            )
+            return builders.build_by_status(item, by_status, point, lang)
         outcome = next((k for k, code in OUTCOMES.items() if by in (k, code)), None)
         if outcome is None:
             raise ReportError(

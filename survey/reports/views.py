@@ -24,6 +24,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlmodel import col
 
 from survey.access import roles_required
 from survey.audit import services as audit
@@ -90,7 +91,9 @@ def _my_teams() -> list[Team]:
     ids = sorted(current_user.team_ids)
     if not ids:
         return []
-    return list(get_session().scalars(select(Team).where(Team.id.in_(ids)).order_by(Team.name)))
+    return list(
+        get_session().scalars(select(Team).where(col(Team.id).in_(ids)).order_by(col(Team.name)))
+    )
 
 
 def _date(name: str) -> date | None:
@@ -105,15 +108,15 @@ def _date(name: str) -> date | None:
 
 def _my_consultants(teams: list[Team]) -> list[User]:
     """The consultants of the leader's teams, by name."""
-    ids = sorted(t.id for t in teams)
+    ids = sorted(t.id for t in teams if t.id is not None)  # every team read has an id
     if not ids:
         return []
     stmt = (
         select(User)
-        .join(TeamMembership, TeamMembership.user_id == User.id)
-        .where(TeamMembership.team_id.in_(ids), User.role == Role.CONSULTANT)
+        .join(TeamMembership, col(TeamMembership.user_id) == User.id)
+        .where(col(TeamMembership.team_id).in_(ids), col(User.role) == Role.CONSULTANT)
         .distinct()
-        .order_by(User.full_name, User.username)
+        .order_by(col(User.full_name), col(User.username))
     )
     return list(get_session().scalars(stmt))
 
@@ -202,7 +205,7 @@ def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
     status = request.args.get("status", "").strip()
     version = request.args.get("form_version", "").strip()
     filters = Filters(
-        team_ids=frozenset(t.id for t in scope) or frozenset({-1}),
+        team_ids=frozenset(t.id for t in scope if t.id is not None) or frozenset({-1}),
         consultant_ids=consultant_ids,
         statuses=frozenset({status}) if status else None,
         form_versions=parse_form_versions(_registry(), [version]) if version else None,

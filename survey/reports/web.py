@@ -263,9 +263,10 @@ def chart(d: dict[str, Any], lang: str = "da") -> dict[str, Any]:
     """A Plotly figure ({"data": [...], "layout": {...}}) of the (possibly suppressed) table."""
     w = WORDS[lang]
     kind = d["table"]
-    percent_axis = {"title": {"text": "%"}, "rangemode": "tozero"}
-    count_axis = {"title": {"text": w["count"]}, "rangemode": "tozero"}
+    percent_axis: dict[str, Any] = {"title": {"text": "%"}, "rangemode": "tozero"}
+    count_axis: dict[str, Any] = {"title": {"text": w["count"]}, "rangemode": "tozero"}
     data: list[dict[str, Any]]
+    y_axis: dict[str, Any]
     if kind == "waves":
         x = [f"{w['point']} {p}" for p in d["points"]]
         data = [_bars(d["labels"].get(f, f), x, c, c) for f, c in d["forms"].items()]
@@ -389,7 +390,7 @@ def sheet_title(title: str, taken: set[str]) -> str:
 def to_xlsx(sheets: Iterable[tuple[str, dict[str, Any]]], lang: str = "da") -> bytes:
     """A workbook with one sheet per (title, table dict)."""
     book = Workbook()
-    book.remove(book.active)
+    book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     taken: set[str] = set()
     for title, d in sheets:
         _fill(book.create_sheet(sheet_title(title, taken)), d, lang)

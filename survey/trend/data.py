@@ -17,7 +17,7 @@ from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.forms import describe
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
@@ -44,23 +44,25 @@ def load(db: Session, registry: InstrumentRegistry, citizen_id: int) -> list[Mea
     """The citizen's submitted responses with their answers, by point then form (two queries)."""
     responses = db.execute(
         select(
-            Response.id,
-            Response.form_id,
-            Response.form_version,
-            Response.point,
-            Response.administered_on,
-            Response.mode,
+            col(Response.id),
+            col(Response.form_id),
+            col(Response.form_version),
+            col(Response.point),
+            col(Response.administered_on),
+            col(Response.mode),
         )
-        .where(Response.citizen_id == citizen_id, Response.status == ResponseStatus.SUBMITTED)
-        .order_by(Response.point, Response.form_id)
+        .where(
+            col(Response.citizen_id) == citizen_id, col(Response.status) == ResponseStatus.SUBMITTED
+        )
+        .order_by(col(Response.point), col(Response.form_id))
     ).all()
     if not responses:
         return []
     texts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for response_id, code, value in db.execute(
-        select(Answer.response_id, Answer.item_code, Answer.value)
-        .where(Answer.response_id.in_([r.id for r in responses]))
-        .order_by(Answer.response_id, Answer.item_code, Answer.position)
+        select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
+        .where(col(Answer.response_id).in_([r.id for r in responses]))
+        .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
     ):
         texts[response_id][code].append(value)
     found = []
@@ -83,8 +85,8 @@ def load_events(db: Session, citizen_id: int) -> list[CitizenEvent]:
     return list(
         db.scalars(
             select(CitizenEvent)
-            .where(CitizenEvent.citizen_id == citizen_id)
-            .order_by(CitizenEvent.occurred_on, CitizenEvent.id)
+            .where(col(CitizenEvent.citizen_id) == citizen_id)
+            .order_by(col(CitizenEvent.occurred_on), col(CitizenEvent.id))
         )
     )
 

@@ -22,6 +22,7 @@ from survey.trend.data import (
     ItemPoint,
     ItemSeries,
     Panel,
+    Profile,
     Radar,
     ScoreSeries,
     VersionChange,
@@ -500,7 +501,7 @@ def health(
 def radar(chart: Radar, lang: str) -> dict:
     theta = [short_title(item, lang) for item in chart.items]
 
-    def trace(profile, style: dict, name: str) -> dict:  # type: ignore[no-untyped-def]
+    def trace(profile: Profile, style: dict, name: str) -> dict:
         r = list(profile.values)
         return {
             "type": "scatterpolar",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.instruments import InstrumentRegistry
 from survey.models import Citizen, User
@@ -47,11 +47,16 @@ def build(
     lang: str,
     layout: Layout = LAYOUT,
 ) -> TrendPage:
+    assert citizen.id is not None  # a citizen read from the database
     measurements = data.load(db, registry, citizen.id)
     history = data.load_events(db, citizen.id)
     found = data.events(measurements, history, layout)
     ids = {e.consultant_id for e in found} | {e.previous_consultant_id for e in found}
-    names = dict(db.execute(select(User.id, User.full_name).where(User.id.in_(ids - {None}))).all())
+    names = dict(
+        db.execute(
+            select(col(User.id), col(User.full_name)).where(col(User.id).in_(ids - {None}))
+        ).all()
+    )
     xrange = figures.time_range([m.administered_on for m in measurements] + [e.on for e in found])
     charts = [
         _who5(measurements, registry, layout, xrange, lang),
@@ -74,7 +79,13 @@ def build(
     return TrendPage(citizen, measurements, charts, data.form_tables(measurements, registry, lang))
 
 
-def _who5(measurements, registry, layout, xrange, lang) -> Chart:  # type: ignore[no-untyped-def]
+def _who5(
+    measurements: list[Measurement],
+    registry: InstrumentRegistry,
+    layout: Layout,
+    xrange: list[str] | None,
+    lang: str,
+) -> Chart:
     series = data.score_series(measurements, registry, layout.score)
     rule = series.rule if series else data.score_rule(registry, layout.score)
     title = rule.title.get(lang) if rule else layout.score
@@ -83,7 +94,13 @@ def _who5(measurements, registry, layout, xrange, lang) -> Chart:  # type: ignor
     return Chart("who5", title, figures.who5(series, xrange, lang), summary.who5(series, lang))
 
 
-def _bip(measurements, registry, layout, xrange, lang) -> list[Chart]:  # type: ignore[no-untyped-def]
+def _bip(
+    measurements: list[Measurement],
+    registry: InstrumentRegistry,
+    layout: Layout,
+    xrange: list[str] | None,
+    lang: str,
+) -> list[Chart]:
     citizen_codes, staff_codes = layout.bip_codes(registry)
     found = data.panels(measurements, registry, lang, citizen_codes, staff_codes, layout.pairs)
     title = _("Employability (BIP): the citizen's and the consultant's view")
@@ -120,7 +137,13 @@ def _bip(measurements, registry, layout, xrange, lang) -> list[Chart]:  # type: 
     return [chart, radar]
 
 
-def _health(measurements, registry, layout, xrange, lang) -> Chart:  # type: ignore[no-untyped-def]
+def _health(
+    measurements: list[Measurement],
+    registry: InstrumentRegistry,
+    layout: Layout,
+    xrange: list[str] | None,
+    lang: str,
+) -> Chart:
     def series(codes: tuple[str, ...]) -> list[data.ItemSeries]:
         found = (data.item_series(measurements, registry, code, lang) for code in codes)
         return [s for s in found if s is not None and s.points]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from survey.trend.data import Event, ItemSeries, Panel, ScoreSeries
+from survey.trend.data import Event, ItemSeries, Panel, Radar, ScorePoint, ScoreSeries
 from survey.trend.figures import describe, short_title
 
 
-def _day(on) -> str:  # type: ignore[no-untyped-def]
+def _day(on: date) -> str:
     return format_date(on, "medium")
 
 
@@ -27,7 +28,7 @@ def who5(series: ScoreSeries, lang: str) -> list[str]:
             )
         ]
 
-    def at(p) -> str:  # type: ignore[no-untyped-def]
+    def at(p: ScorePoint) -> str:
         band = f" ({p.band.label.get(lang)})" if p.band is not None else ""
         return _(
             "%(value)s at measurement %(n)d on %(date)s%(band)s",
@@ -167,7 +168,7 @@ def _latest_gap(panel: Panel) -> str:
     )
 
 
-def radar_lines(chart, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
+def radar_lines(chart: Radar | None, lang: str) -> list[str]:
     if chart is None:
         return []
     lines = []

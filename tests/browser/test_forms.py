@@ -23,7 +23,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import assert_accessible, assert_fits, log_in, query
 
-PIN = "2468"
+PIN = "472913"
 MIN_TARGET = 44  # px, WCAG 2.5.5 / the touch target size
 TABLETS = {
     "landscape": {"width": 1024, "height": 768},
@@ -413,7 +413,7 @@ def test_a_citizen_fills_the_form_on_the_tablet(
             first = page.locator("#questionnaire label.option").first
             first_input = first.locator("input")
             first.tap()
-            in_english = page.locator("#questionnaire button[value='language:en']")
+            in_english = page.locator(".kiosk-bar button[value='language:en']")
             expect(in_english).to_have_text("English")
             in_english.tap()
             expect(page).to_have_url(f"{base_url}/kiosk/page/1")
@@ -429,7 +429,7 @@ def test_a_citizen_fills_the_form_on_the_tablet(
             screenshot(page, f"kiosk-{tablet}-page-1-english")
             if scan:
                 assert_accessible(page)
-            page.locator("#questionnaire button[value='language:da']").tap()
+            page.locator(".kiosk-bar button[value='language:da']").tap()
             expect(page.locator("html")).to_have_attribute("lang", "da")
             expect(page.locator("#questionnaire h2")).to_have_text("Dit helbred")
             expect(first_input).to_be_checked()
@@ -441,6 +441,15 @@ def test_a_citizen_fills_the_form_on_the_tablet(
         button = next_button(page)
         expect(button).to_have_text("Næste" if number < total else "Send mine svar")
         button.tap()
+
+    # Before sending: every question was answered, so the summary says so and sends.
+    expect(page).to_have_url(f"{base_url}/kiosk/summary")
+    expect(page.locator("main")).to_contain_text("Du har svaret på alle spørgsmål")
+    assert_kiosk_only(page)
+    screenshot(page, f"kiosk-{tablet}-summary")
+    if scan:
+        assert_accessible(page)
+    page.get_by_role("button", name="Send mine svar").tap()
 
     expect(page).to_have_url(f"{base_url}/kiosk/thanks")
     expect(page.get_by_role("heading", level=1)).to_have_text("Tak for dine svar")
@@ -466,14 +475,15 @@ def test_a_citizen_fills_the_form_on_the_tablet(
     for _ in range(3):
         page.go_back()  # the thanks page, then the form's pages: 403 now
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            re.compile(r"^\s*(Tak for dine svar|Du har ikke adgang til denne side)\s*$")
+            re.compile(r"^\s*(Tak for dine svar|Tabletten er låst)\s*$")
         )
         assert_kiosk_only(page)
         expect(page.locator("input[type=radio]:checked")).to_have_count(0)
         expect(page.locator(".answers-list")).to_have_count(0)
         expect(page.locator("body")).not_to_contain_text(expected[0][1])
 
-    # Typed addresses outside the kiosk: 403, and nothing of the consultant's.
+    # Typed addresses outside the kiosk: 403 with the one calm message, nothing of the
+    # consultant's.
     rid = query(
         live_app,
         "SELECT id FROM response WHERE citizen_id = :c AND point = :p AND form_id = 'citizen'",
@@ -491,7 +501,7 @@ def test_a_citizen_fills_the_form_on_the_tablet(
         assert reply is not None
         assert reply.status == 403, path
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Du har ikke adgang til denne side"
+            "Tabletten er låst – giv den tilbage til din kontaktperson"
         )
         expect(page.get_by_role("button", name="Log ud")).to_have_count(0)
         expect(page.locator("body")).not_to_contain_text(expected[0][1])
@@ -502,7 +512,7 @@ def test_a_citizen_fills_the_form_on_the_tablet(
     if scan:
         assert_accessible(page)
 
-    page.get_by_role("link", name="Gå til forsiden").tap()  # back to the kiosk: its lock
+    page.get_by_role("link", name="Tilbage til hvor du var").tap()  # the kiosk: its lock
     expect(page).to_have_url(f"{base_url}/kiosk/locked")
     page.fill("#secret", PIN)
     page.get_by_role("button", name="Lås op").tap()
@@ -542,9 +552,11 @@ def test_the_tablet_locks_itself_after_inactivity(
     page.goto(f"{base_url}/kiosk/page/1")
     expect(page).to_have_url(f"{base_url}/kiosk/locked")  # and it stays locked
 
-    page.fill("#secret", "0000")
+    page.fill("#secret", "000000")
     page.get_by_role("button", name="Lås op").tap()
-    expect(page.locator("#secret-error")).to_have_text("Det var ikke rigtigt. Prøv igen.")
+    expect(page.locator("#secret-error")).to_have_text(
+        "Det var ikke rigtigt. 4 forsøg mere, så lukker tabletten, og du logger ind som normalt."
+    )
     expect(page.locator("#secret")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
     page.fill("#secret", PIN)
