@@ -32,10 +32,8 @@ def setup(demo_app):
         )
     tablet = demo_app.test_client()
     login(tablet, "anne")
-    assert (
-        tablet.post("/account/pin", data={"password": "demo-anne-2026", "pin": "472913"}).status_code
-        == 302
-    )
+    pin = tablet.post("/account/pin", data={"password": "demo-anne-2026", "pin": "472913"})
+    assert pin.status_code == 302
     handed = tablet.post(
         f"/citizens/{citizen.id}/points/{POINT}/citizen",
         data={"administered_on": "2026-11-23", "how": "self"},
