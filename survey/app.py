@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from survey import auth, db, i18n, labels
@@ -83,7 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     app.before_request(kiosk_guard)
 
 
-def _unauthorized():  # type: ignore[no-untyped-def]
+def _unauthorized() -> ResponseReturnValue:
     """Not logged in (or the session ran out): to the login page, then back here."""
     if g.get("session_expired"):
         flash(_("You were logged out after a while without activity. Please log in again."), "info")
@@ -112,8 +113,8 @@ def _template_globals(app: Flask) -> None:
 def _error_pages(app: Flask) -> None:
     """Errors in the user's language, without details an attacker could use."""
 
-    def page(status: int):  # type: ignore[no-untyped-def]
-        def handler(error):  # type: ignore[no-untyped-def]
+    def page(status: int) -> Callable[[Exception], ResponseReturnValue]:
+        def handler(error: Exception) -> ResponseReturnValue:
             # A description we gave (abort(400, description=...)) says what went wrong;
             # Werkzeug's own English defaults are left out.
             detail = getattr(error, "description", None)
@@ -129,7 +130,7 @@ def _error_pages(app: Flask) -> None:
 
 def _secure_headers(app: Flask) -> None:
     @app.after_request
-    def headers(response):  # type: ignore[no-untyped-def]
+    def headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

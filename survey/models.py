@@ -1,6 +1,7 @@
 """Every table, typed, in one module. Alembic migrations in `migrations/` are written from these."""
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -60,8 +61,8 @@ class ResponseStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
-def _in(column: str, values: object) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"  # type: ignore[union-attr]
+def _in(column: str, values: Iterable[object]) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 # A CPR number is DDMMYY-XXXX, or the same ten digits with a space or nothing between.

@@ -21,7 +21,7 @@ class Principal(UserMixin):
         return self.token
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.user.is_active
 
     @property

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cache
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey import audit
 from survey.auth.passwords import generate_password, password_problems
@@ -35,7 +35,7 @@ class AccountError(ValueError):
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None; every attempt is audited."""
     user = session.execute(
-        select(User).where(User.username == username.strip().lower())
+        select(User).where(col(User.username) == username.strip().lower())
     ).scalar_one_or_none()
     if user is None:
         verify_password(_dummy_hash(), password)
@@ -58,23 +58,26 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 def open_session(session: Session, user: User) -> str:
     """A new server-side session; the returned token goes in the cookie, its digest in the db."""
     token = secrets.token_urlsafe(32)
+    assert user.id is not None
     session.add(UserSession(id=token_digest(token), user_id=user.id))
     return token
 
 
 def close_session(session: Session, token: str) -> None:
     session.execute(
-        update(UserSession).where(UserSession.id == token_digest(token)).values(revoked_at=utcnow())
+        update(UserSession)
+        .where(col(UserSession.id) == token_digest(token))
+        .values(revoked_at=utcnow())
     )
 
 
 def revoke_all_sessions(session: Session, user: User, keep: str | None = None) -> None:
     """End every login of a user (password change, reset, disable), except `keep` if given."""
     statement = update(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+        col(UserSession.user_id) == user.id, col(UserSession.revoked_at).is_(None)
     )
     if keep:
-        statement = statement.where(UserSession.id != token_digest(keep))
+        statement = statement.where(col(UserSession.id) != token_digest(keep))
     session.execute(statement.values(revoked_at=utcnow()))
 
 
@@ -88,8 +91,8 @@ def load_principal(session: Session, token: str, idle: timedelta) -> Loaded:
     """The user behind a cookie's token, if that session is still open and not idle too long."""
     row = session.execute(
         select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == token_digest(token))
+        .join(User, col(User.id) == col(UserSession.user_id))
+        .where(col(UserSession.id) == token_digest(token))
     ).first()
     if row is None:
         return Loaded(None)
@@ -106,7 +109,9 @@ def load_principal(session: Session, token: str, idle: timedelta) -> Loaded:
         user_session.last_seen_at = now
         session.commit()
     team_ids = frozenset(
-        session.execute(select(TeamMembership.team_id).where(TeamMembership.user_id == user.id))
+        session.execute(
+            select(col(TeamMembership.team_id)).where(col(TeamMembership.user_id) == user.id)
+        )
         .scalars()
         .all()
     )
@@ -161,7 +166,7 @@ def create_user(
 ) -> tuple[User, str]:
     """A new account; returns it with its first password (generated unless given)."""
     username = normalise_username(username)
-    if session.execute(select(User.id).where(User.username == username)).first():
+    if session.execute(select(col(User.id)).where(col(User.username) == username)).first():
         raise AccountError("taken")
     if password is None:
         password = generate_password()
@@ -188,11 +193,12 @@ def create_user(
 
 
 def set_teams(session: Session, user: User, team_ids: Iterable[int]) -> None:
+    assert user.id is not None
     wanted = set(team_ids)
-    known = set(session.execute(select(Team.id).where(Team.id.in_(wanted))).scalars())
+    known = set(session.execute(select(col(Team.id)).where(col(Team.id).in_(wanted))).scalars())
     if known != wanted:
         raise AccountError("team")
-    session.execute(delete(TeamMembership).where(TeamMembership.user_id == user.id))
+    session.execute(delete(TeamMembership).where(col(TeamMembership.user_id) == user.id))
     for team_id in sorted(wanted):
         session.add(TeamMembership(user_id=user.id, team_id=team_id))
 

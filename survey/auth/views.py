@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask import (
     Blueprint,
     current_app,
@@ -22,6 +24,7 @@ from survey.auth.forms import PIN_PROBLEMS, LoginForm, PasswordChangeForm, PinFo
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
+from survey.forms_base import add_error
 
 bp = Blueprint("auth", __name__)
 
@@ -42,10 +45,12 @@ def login() -> ResponseReturnValue:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        user = services.authenticate(db, form.username.data, form.password.data)
+        # InputRequired: never None here
+        username, password = cast(str, form.username.data), cast(str, form.password.data)
+        user = services.authenticate(db, username, password)
         if user is None:
             db.commit()
-            form.password.errors.append(_("Wrong user name or password."))
+            add_error(form.password, _("Wrong user name or password."))
         else:
             token = services.open_session(db, user)
             db.commit()
@@ -89,16 +94,16 @@ def change_password() -> ResponseReturnValue:
             services.change_password(
                 db,
                 current_user.user,
-                form.current.data,
-                form.new.data,
+                cast(str, form.current.data),  # InputRequired: never None here
+                cast(str, form.new.data),
                 keep_token=current_user.token,
             )
         except services.AccountError as exc:
             db.rollback()
             if str(exc) == "current":
-                form.current.errors.append(_("The current password is wrong."))
+                add_error(form.current, _("The current password is wrong."))
             else:
-                form.new.errors.append(str(exc))
+                add_error(form.new, str(exc))
         else:
             db.commit()
             flash(_("Your password is changed. Your other logins have been ended."), "success")
@@ -115,13 +120,15 @@ def pin() -> ResponseReturnValue:
         db = get_session()
         user = db.merge(current_user.user)
         try:
-            services.set_kiosk_pin(db, user, form.password.data, form.pin.data)
+            # InputRequired: never None here
+            password, new_pin = cast(str, form.password.data), cast(str, form.pin.data)
+            services.set_kiosk_pin(db, user, password, new_pin)
         except services.AccountError as exc:
             db.rollback()
             if str(exc) == "password":
-                form.password.errors.append(_("The password is wrong."))
+                add_error(form.password, _("The password is wrong."))
             else:
-                form.pin.errors.append(str(PIN_PROBLEMS[str(exc)]))
+                add_error(form.pin, str(PIN_PROBLEMS[str(exc)]))
         else:
             db.commit()
             flash(

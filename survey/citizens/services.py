@@ -10,7 +10,7 @@ from datetime import date
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey import audit
 from survey.access import can_enrol_in, can_view_citizen, citizen_scope
@@ -61,11 +61,11 @@ def get_visible(db: Session, principal: Principal, citizen_id: int) -> Citizen:
 def visible_citizens(
     db: Session, principal: Principal, *, search: str | None = None, status: str | None = None
 ) -> list[Citizen]:
-    statement = select(Citizen).where(citizen_scope(principal)).order_by(Citizen.reference)
+    statement = select(Citizen).where(citizen_scope(principal)).order_by(col(Citizen.reference))
     if search:
-        statement = statement.where(Citizen.reference.ilike(f"%{search.strip()}%"))
+        statement = statement.where(col(Citizen.reference).ilike(f"%{search.strip()}%"))
     if status in {s.value for s in CourseStatus}:
-        statement = statement.where(Citizen.status == status)
+        statement = statement.where(col(Citizen.status) == status)
     return list(db.execute(statement).scalars())
 
 
@@ -73,18 +73,18 @@ def people(db: Session, user_ids: Iterable[int | None]) -> dict[int, User]:
     ids = {i for i in user_ids if i is not None}
     if not ids:
         return {}
-    return {u.id: u for u in db.execute(select(User).where(User.id.in_(ids))).scalars()}
+    return {u.id: u for u in db.execute(select(User).where(col(User.id).in_(ids))).scalars()}
 
 
 def consultants_of(db: Session, team_id: int, *, active_only: bool = True) -> list[User]:
     statement = (
         select(User)
-        .join(TeamMembership, TeamMembership.user_id == User.id)
-        .where(TeamMembership.team_id == team_id, User.role == Role.CONSULTANT)
-        .order_by(User.full_name)
+        .join(TeamMembership, col(TeamMembership.user_id) == col(User.id))
+        .where(col(TeamMembership.team_id) == team_id, col(User.role) == Role.CONSULTANT)
+        .order_by(col(User.full_name))
     )
     if active_only:
-        statement = statement.where(User.is_active.is_(True))
+        statement = statement.where(col(User.is_active).is_(True))
     return list(db.execute(statement).scalars())
 
 
@@ -93,7 +93,7 @@ def teams_for(db: Session, principal: Principal) -> list[Team]:
         return []
     return list(
         db.execute(
-            select(Team).where(Team.id.in_(principal.team_ids)).order_by(Team.name)
+            select(Team).where(col(Team.id).in_(principal.team_ids)).order_by(col(Team.name))
         ).scalars()
     )
 
@@ -136,7 +136,7 @@ def enrol(
         reference = check_reference(reference)
     except ReferenceError_ as exc:
         raise CitizenError("reference", _reference_message(exc.kind)) from None
-    if db.execute(select(Citizen.id).where(Citizen.reference == reference)).first():
+    if db.execute(select(col(Citizen.id)).where(col(Citizen.reference) == reference)).first():
         raise CitizenError("reference", _("A citizen with this reference is already enrolled."))
     if not can_enrol_in(principal, team_id):
         raise CitizenError("team", _("You can only enrol citizens in your own teams."))
@@ -148,6 +148,7 @@ def enrol(
     )
     db.add(citizen)
     db.flush()
+    assert citizen.id is not None
     db.add(
         CitizenEvent(
             citizen_id=citizen.id,
@@ -175,6 +176,7 @@ def transfer(
     if on > today or on < citizen.enrolled_on:
         raise CitizenError("on", _("The date must be between enrolment and today."))
     consultant = _check_consultant(db, consultant_id, citizen.team_id)
+    assert citizen.id is not None
     db.add(
         CitizenEvent(
             citizen_id=citizen.id,
@@ -222,6 +224,7 @@ def end_course(
     if ended_on > today:
         raise CitizenError("ended_on", _("The end date cannot be in the future."))
     citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus(status), reason, ended_on
+    assert citizen.id is not None
     db.add(
         CitizenEvent(
             citizen_id=citizen.id,
@@ -247,6 +250,7 @@ def reopen(db: Session, principal: Principal, citizen: Citizen, *, on: date, tod
     if (citizen.ended_on and on < citizen.ended_on) or on > today:
         raise CitizenError("on", _("The date must be between the end of the course and today."))
     citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus.ACTIVE, None, None
+    assert citizen.id is not None
     db.add(
         CitizenEvent(
             citizen_id=citizen.id,
@@ -269,12 +273,12 @@ class HistoryEntry:
 def history(db: Session, citizen: Citizen) -> list[HistoryEntry]:
     by, new, old = aliased(User), aliased(User), aliased(User)
     rows = db.execute(
-        select(CitizenEvent, by.full_name, new.full_name, old.full_name)
-        .outerjoin(by, by.id == CitizenEvent.recorded_by_id)
-        .outerjoin(new, new.id == CitizenEvent.consultant_id)
-        .outerjoin(old, old.id == CitizenEvent.previous_consultant_id)
-        .where(CitizenEvent.citizen_id == citizen.id)
-        .order_by(CitizenEvent.occurred_on, CitizenEvent.id)
+        select(CitizenEvent, col(by.full_name), col(new.full_name), col(old.full_name))
+        .outerjoin(by, col(by.id) == col(CitizenEvent.recorded_by_id))
+        .outerjoin(new, col(new.id) == col(CitizenEvent.consultant_id))
+        .outerjoin(old, col(old.id) == col(CitizenEvent.previous_consultant_id))
+        .where(col(CitizenEvent.citizen_id) == citizen.id)
+        .order_by(col(CitizenEvent.occurred_on), col(CitizenEvent.id))
     ).all()
     return [HistoryEntry(*row) for row in rows]
 
@@ -302,12 +306,12 @@ def schedules(
     drafts: dict[int, set[tuple[int, str]]] = defaultdict(set)
     for citizen_id, point, form_id, status, administered_on in db.execute(
         select(
-            Response.citizen_id,
-            Response.point,
-            Response.form_id,
-            Response.status,
-            Response.administered_on,
-        ).where(Response.citizen_id.in_(ids))
+            col(Response.citizen_id),
+            col(Response.point),
+            col(Response.form_id),
+            col(Response.status),
+            col(Response.administered_on),
+        ).where(col(Response.citizen_id).in_(ids))
     ):
         if status == ResponseStatus.SUBMITTED:
             done[citizen_id][(point, form_id)] = administered_on
@@ -316,16 +320,17 @@ def schedules(
     events: dict[int, list[CitizenEvent]] = defaultdict(list)
     for event in db.execute(
         select(CitizenEvent).where(
-            CitizenEvent.citizen_id.in_(ids),
+            col(CitizenEvent.citizen_id).in_(ids),
             or_(
-                CitizenEvent.kind == CitizenEventKind.ENDED,
-                CitizenEvent.kind == CitizenEventKind.REOPENED,
+                col(CitizenEvent.kind) == CitizenEventKind.ENDED,
+                col(CitizenEvent.kind) == CitizenEventKind.REOPENED,
             ),
         )
     ).scalars():
         events[event.citizen_id].append(event)
-    result = {}
+    result: dict[int, list[PointSchedule]] = {}
     for citizen in citizens:
+        assert citizen.id is not None
         team = teams[citizen.team_id]
         periods = inactive_periods(events[citizen.id])
         if citizen.status != CourseStatus.ACTIVE and (not periods or periods[-1][1] is not None):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from datetime import date
+from typing import TypeVar, cast
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -15,7 +16,7 @@ from survey.access import STAFF_ROLES, can_edit_answers, can_manage_citizen, rol
 from survey.citizens import services
 from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
 from survey.db import get_session
-from survey.forms_base import Form, choices
+from survey.forms_base import Form, SelectChoice, add_error, choices
 from survey.kiosk import services as kiosk
 from survey.models import Citizen, CourseStatus, Team, User
 
@@ -37,7 +38,7 @@ def _attempt(
         result = change()
     except services.CitizenError as exc:
         db.rollback()
-        getattr(form, (field_for or {}).get(exc.field, exc.field)).errors.append(exc.message)
+        add_error(getattr(form, (field_for or {}).get(exc.field, exc.field)), exc.message)
         return None
     db.commit()
     return result
@@ -78,13 +79,13 @@ def enrol() -> ResponseReturnValue:
     form = EnrolForm()
     teams = services.teams_for(db, current_user)
     form.team.choices = choices((t.id, t.name) for t in teams)
-    form.consultant.choices = [
-        option
-        for t in teams
-        for option in choices(
+    consultant_choices: list[SelectChoice] = []
+    for t in teams:
+        assert t.id is not None
+        consultant_choices += choices(
             ((u.id, u.full_name) for u in services.consultants_of(db, t.id)), optgroup=t.name
         )
-    ]
+    form.consultant.choices = consultant_choices
     if request.method == "GET":
         form.enrolled_on.data = clock.today()
         if current_user.role == "consultant":
@@ -95,8 +96,8 @@ def enrol() -> ResponseReturnValue:
             lambda: services.enrol(
                 db,
                 current_user,
-                reference=form.reference.data,
-                enrolled_on=form.enrolled_on.data,
+                reference=cast(str, form.reference.data),  # InputRequired: never None here
+                enrolled_on=cast(date, form.enrolled_on.data),
                 team_id=form.team.data,
                 consultant_id=form.consultant.data,
                 today=clock.today(),
@@ -114,6 +115,7 @@ def view(citizen_id: int) -> ResponseReturnValue:
     """A citizen's page: details, measurement schedule and course history. Audited."""
     db = get_session()
     citizen = _citizen_or_404(citizen_id)
+    assert citizen.id is not None
     audit.record("citizen.view", citizen_id=citizen.id)
     db.commit()
     plan = services.schedules(db, [citizen], today=clock.today(), forms=_form_ids())[citizen.id]
@@ -161,7 +163,7 @@ def transfer(citizen_id: int) -> ResponseReturnValue:
                 current_user,
                 citizen,
                 consultant_id=form.consultant.data,
-                on=form.on.data,
+                on=cast(date, form.on.data),  # InputRequired: never None here
                 today=clock.today(),
             ),
         )
@@ -197,7 +199,7 @@ def end(citizen_id: int) -> ResponseReturnValue:
                 citizen,
                 status=status,
                 reason=reason,
-                ended_on=form.ended_on.data,
+                ended_on=cast(date, form.ended_on.data),  # InputRequired: never None here
                 today=clock.today(),
             ),
             field_for={"status": "reason"},
@@ -219,7 +221,8 @@ def reopen(citizen_id: int) -> ResponseReturnValue:
     form = ReopenForm()
     if form.validate_on_submit():
         try:
-            services.reopen(db, current_user, citizen, on=form.on.data, today=clock.today())
+            on = cast(date, form.on.data)  # InputRequired: never None here
+            services.reopen(db, current_user, citizen, on=on, today=clock.today())
         except services.CitizenError as exc:
             db.rollback()
             flash(exc.message, "error")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.access import citizen_scope
 from survey.auth.principal import Principal
@@ -77,24 +77,31 @@ def consultant_home(
     by_citizen = {c.id: c for c in citizens}
     responses = db.execute(
         select(Response)
-        .where(Response.citizen_id.in_(by_citizen))
+        .where(col(Response.citizen_id).in_(by_citizen))
         .where(
-            (Response.status == ResponseStatus.DRAFT)
-            | (Response.submitted_at >= _days_ago(today, RECENT_DAYS))
+            (col(Response.status) == ResponseStatus.DRAFT)
+            | (col(Response.submitted_at) >= _days_ago(today, RECENT_DAYS))
         )
     ).scalars()
-    drafts, recent = [], []
+    drafts: list[ResponseRow] = []
+    recent: list[ResponseRow] = []
     for response in responses:
-        row = ResponseRow(by_citizen[response.citizen_id], response)
-        (drafts if response.status == ResponseStatus.DRAFT else recent).append(row)
+        entry = ResponseRow(by_citizen[response.citizen_id], response)
+        (drafts if response.status == ResponseStatus.DRAFT else recent).append(entry)
     key = lambda r: (r.due_on, r.citizen.reference, r.point, r.form_id)  # noqa: E731
     return ConsultantHome(
         due_soon=sorted(due_soon, key=key),
         overdue=sorted(overdue, key=key),
         drafts=sorted(drafts, key=lambda r: r.response.updated_at, reverse=True),
-        recent=sorted(recent, key=lambda r: r.response.submitted_at, reverse=True),
+        recent=sorted(recent, key=_submitted_at, reverse=True),
         horizon=horizon,
     )
+
+
+def _submitted_at(row: ResponseRow) -> datetime:
+    # Only submitted responses are recent ones, and a submitted response has this set.
+    assert row.response.submitted_at is not None
+    return row.response.submitted_at
 
 
 def _days_ago(today: date, days: int) -> datetime:
@@ -115,11 +122,13 @@ def leader_overview(
 ) -> list[TeamRhythm]:
     """Per team and measurement point: forms due so far, done in window, late, missed, open."""
     teams = db.execute(
-        select(Team).where(Team.id.in_(principal.team_ids)).order_by(Team.name)
+        select(Team).where(col(Team.id).in_(principal.team_ids)).order_by(col(Team.name))
     ).scalars()
     result = []
     for team in teams:
-        citizens = list(db.execute(select(Citizen).where(Citizen.team_id == team.id)).scalars())
+        citizens = list(
+            db.execute(select(Citizen).where(col(Citizen.team_id) == team.id)).scalars()
+        )
         plans = list(schedules(db, citizens, today=today, forms=forms).values())
         by_form = {form_id: counts(plans, form_id) for form_id in forms}
         points = sorted({p for table in by_form.values() for p in table})

@@ -86,6 +86,8 @@ def hand_over(
             raise KioskError("ended")
         return Handed(existing, token)
     start_page = page or resume_page(db, response)
+    assert response.id is not None
+    assert consultant.id is not None
     for _attempt in range(2):
         _end_active(db, response, KioskEnd.REPLACED)
         kiosk = KioskSession(
@@ -138,7 +140,7 @@ def find(db: Session, token: str | None) -> KioskSession | None:
 def resume_page(db: Session, response: Response) -> int:
     """The page the citizen was last on, on any tablet, for this draft (1 if never)."""
     page = db.execute(
-        select(KioskSession.page)
+        select(col(KioskSession.page))
         .where(col(KioskSession.response_id) == response.id)
         .order_by(col(KioskSession.last_activity_at).desc())
         .limit(1)
@@ -205,6 +207,7 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     consultant = db.get(User, kiosk.consultant_id)
     if consultant is None or not consultant.is_active:
         raise KioskError("ended")
+    assert consultant.id is not None
     limit = int(current_app.config["KIOSK_UNLOCK_FAILURES_PER_CONSULTANT"])
     if consultant_failures(db, consultant.id) >= limit:
         raise KioskError("consultant_limit")
@@ -218,7 +221,7 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
             col(KioskSession.unlock_attempts) < MAX_UNLOCK_ATTEMPTS,
         )
         .values(unlock_attempts=KioskSession.unlock_attempts + 1)
-        .returning(KioskSession.unlock_attempts)
+        .returning(col(KioskSession.unlock_attempts))
     ).scalar_one_or_none()
     if taken is None:
         raise KioskError("ended")

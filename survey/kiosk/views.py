@@ -127,6 +127,8 @@ def page(number: int) -> ResponseReturnValue:
         return redirect(url_for("kiosk.index"))
     current = every[number - 1]
     citizen = db.get(Citizen, response.citizen_id)
+    if citizen is None:
+        return calm(403)
     services.touch(db, kiosk, page=number)
     db.commit()
     if request.method == "GET":
@@ -274,7 +276,9 @@ def locked() -> ResponseReturnValue:
     return _lock_screen(kiosk)
 
 
-def _lock_screen(kiosk: KioskSession, problem: str | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+def _lock_screen(
+    kiosk: KioskSession, problem: str | None = None, status: int = 200
+) -> ResponseReturnValue:
     left = services.MAX_UNLOCK_ATTEMPTS - kiosk.unlock_attempts
     return render_template(
         "kiosk/locked.html", reason=kiosk.locked_reason, problem=problem, left=left

@@ -12,7 +12,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey import audit
 from survey.forms import pages, visible
@@ -50,9 +50,9 @@ def stored_answers(
     """The response's answers as Python values, by item code."""
     texts: dict[str, list[str]] = defaultdict(list)
     for code, value in db.execute(
-        select(Answer.item_code, Answer.value)
-        .where(Answer.response_id == response.id)
-        .order_by(Answer.item_code, Answer.position)
+        select(col(Answer.item_code), col(Answer.value))
+        .where(col(Answer.response_id) == response.id)
+        .order_by(col(Answer.item_code), col(Answer.position))
     ):
         texts[code].append(value)
     return {
@@ -67,9 +67,9 @@ def find(db: Session, citizen_id: int, point: int, form_id: str) -> Response | N
     rows = (
         db.execute(
             select(Response).where(
-                Response.citizen_id == citizen_id,
-                Response.point == point,
-                Response.form_id == form_id,
+                col(Response.citizen_id) == citizen_id,
+                col(Response.point) == point,
+                col(Response.form_id) == form_id,
             )
         )
         .scalars()
@@ -95,6 +95,7 @@ def start(
 
     Starting twice (a double tap, two devices) gives the same draft, never two.
     """
+    assert citizen.id is not None
     existing = find(db, citizen.id, point, definition.id)
     if existing is not None:
         return existing
@@ -161,8 +162,11 @@ def save_answers(
     if final == current:
         return False
     changed = sorted(set(final) ^ set(current) | {c for c in final if final[c] != current.get(c)})
+    assert response.id is not None
     db.execute(
-        delete(Answer).where(Answer.response_id == response.id, Answer.item_code.in_(changed))
+        delete(Answer).where(
+            col(Answer.response_id) == response.id, col(Answer.item_code).in_(changed)
+        )
     )
     for code in changed:
         if code in final:
@@ -262,20 +266,23 @@ def amend(
         raise ResponseError("draft")
     if not reason.strip():
         raise ResponseError("reason")
+    assert response.id is not None
     item = definition.item(item_code)
     old = [
         a.value
         for a in db.execute(
             select(Answer)
-            .where(Answer.response_id == response.id, Answer.item_code == item_code)
-            .order_by(Answer.position)
+            .where(col(Answer.response_id) == response.id, col(Answer.item_code) == item_code)
+            .order_by(col(Answer.position))
         ).scalars()
     ]
     new = answer_values.encode(item, value) if value is not None else []
     if old == new:
         raise ResponseError("unchanged")
     db.execute(
-        delete(Answer).where(Answer.response_id == response.id, Answer.item_code == item_code)
+        delete(Answer).where(
+            col(Answer.response_id) == response.id, col(Answer.item_code) == item_code
+        )
     )
     for position, text in enumerate(new):
         db.add(Answer(response_id=response.id, item_code=item_code, position=position, value=text))
@@ -303,10 +310,10 @@ def history(db: Session, response: Response) -> list[tuple[ResponseChange, str |
     return [
         tuple(row)
         for row in db.execute(
-            select(ResponseChange, User.full_name)
-            .outerjoin(User, User.id == ResponseChange.changed_by_id)
-            .where(ResponseChange.response_id == response.id)
-            .order_by(ResponseChange.changed_at, ResponseChange.id)
+            select(ResponseChange, col(User.full_name))
+            .outerjoin(User, col(User.id) == col(ResponseChange.changed_by_id))
+            .where(col(ResponseChange.response_id) == response.id)
+            .order_by(col(ResponseChange.changed_at), col(ResponseChange.id))
         )
     ]
 

@@ -3,6 +3,9 @@ amend. The citizen's own tablet is in survey/kiosk and shares the page handling 
 
 from __future__ import annotations
 
+from datetime import date
+from typing import cast
+
 from flask import (
     Blueprint,
     abort,
@@ -26,7 +29,7 @@ from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
 from survey.forms import Page, build_form, field_name, pages, visible
-from survey.forms_base import choices
+from survey.forms_base import Form, add_error, choices
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments.schema import InstrumentVersion
@@ -81,6 +84,7 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
         abort(404)
     if not 1 <= point <= 40:
         abort(404)
+    assert citizen.id is not None
     existing = services.find(db, citizen.id, point, form_id)
     if existing is not None:
         if existing.status == ResponseStatus.DRAFT and can_edit_answers(current_user, citizen):
@@ -109,18 +113,16 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
                 point=point,
                 definition=definition,
                 mode=Mode(form.how.data),
-                administered_on=form.administered_on.data,
+                administered_on=cast(date, form.administered_on.data),  # InputRequired
                 entered_by=current_user.user,
                 today=clock.today(),
             )
         except services.ResponseError as exc:
             db.rollback()
             if exc.code == "administered_on":
-                form.administered_on.errors.append(
-                    _("The date must be between enrolment and today.")
-                )
+                add_error(form.administered_on, _("The date must be between enrolment and today."))
             else:
-                form.how.errors.append(_("This form cannot be started now."))
+                add_error(form.how, _("This form cannot be started now."))
         else:
             db.commit()
             if response.mode == Mode.SELF:
@@ -137,11 +139,11 @@ def render_page(
     definition: InstrumentVersion,
     page: Page,
     every: list[Page],
-    form,
+    form: Form,
     *,
     kiosk: bool,
     status: int = 200,
-):  # type: ignore[no-untyped-def]
+) -> ResponseReturnValue:
     answers = services.stored_answers(get_session(), response, definition)
     return render_template(
         "responses/page.html",
@@ -173,7 +175,7 @@ def switch_language(action: str) -> bool:
 
 def handle_page_post(
     response: Response, definition: InstrumentVersion, page: Page, actor: User | None
-):  # type: ignore[no-untyped-def]
+) -> page_input.PageInput:
     """Save a posted page: valid answers are stored even when another field has an error."""
     db = get_session()
     try:
@@ -286,8 +288,12 @@ def review(response_id: int) -> ResponseReturnValue:
 
 
 def _render_answers(
-    template: str, response: Response, citizen: Citizen, definition: InstrumentVersion, **extra
-):  # type: ignore[no-untyped-def]
+    template: str,
+    response: Response,
+    citizen: Citizen,
+    definition: InstrumentVersion,
+    **extra: object,
+) -> ResponseReturnValue:
     db = get_session()
     answers = services.stored_answers(db, response, definition)
     entered_by = db.get(User, response.entered_by_id) if response.entered_by_id else None
@@ -363,11 +369,8 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
 
     answers = services.stored_answers(db, response, definition)
     name = field_name(code)
-    form = CorrectionForm(
-        data={
-            name: list(answers[code]) if isinstance(answers.get(code), tuple) else answers.get(code)
-        }
-    )
+    stored = answers.get(code)
+    form = CorrectionForm(data={name: list(stored) if isinstance(stored, tuple) else stored})
     if form.validate_on_submit():
         value = page_input.read(
             Page(0, definition.sections[0], (item,)),
@@ -383,12 +386,12 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
                 definition,
                 item_code=code,
                 value=value,
-                reason=form.reason.data,
+                reason=cast(str, form.reason.data),  # InputRequired: never None here
                 actor=current_user.user,
             )
         except services.ResponseError:
             db.rollback()
-            form.reason.errors.append(_("The new answer is the same as the old one."))
+            add_error(form.reason, _("The new answer is the same as the old one."))
         else:
             db.commit()
             flash(_("The answer is corrected; the original is kept in the history."), "success")
