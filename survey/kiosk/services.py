@@ -156,7 +156,7 @@ def is_locked(db: Session, kiosk: KioskSession) -> bool:
     """Locked by a button, a pause, or now by having lain idle too long (checked on the server,
     so a tablet whose page script was stopped locks all the same)."""
     if kiosk.locked_at is None and utcnow() - kiosk.last_activity_at > idle_limit():
-        lock(db, kiosk, KioskLock.IDLE)
+        lock(db, kiosk, KioskLock.IDLE if kiosk.submitted_at is None else KioskLock.DONE)
         db.commit()
     return kiosk.locked_at is not None
 
@@ -203,7 +203,9 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
 
     Raises KioskError: "wrong" (counted and audited), "ended" (5 wrong: the kiosk is over) or
     "consultant_limit" (too many wrong unlocks of this consultant's tablets this hour). The
-    caller commits in every case."""
+    attempt is taken and committed before the secret is checked, so attempts made at once are
+    each counted and never pass the limit, and no write lock is held during the slow hash
+    check. The caller commits the outcome in every case."""
     consultant = db.get(User, kiosk.consultant_id)
     if consultant is None or not consultant.is_active:
         raise KioskError("ended")
@@ -211,8 +213,6 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     limit = int(current_app.config["KIOSK_UNLOCK_FAILURES_PER_CONSULTANT"])
     if consultant_failures(db, consultant.id) >= limit:
         raise KioskError("consultant_limit")
-    # Take one attempt first, in this transaction: the row stays locked until commit, so
-    # attempts made at once are counted one after the other and never pass the limit.
     taken = db.execute(
         update(KioskSession)
         .where(
@@ -223,16 +223,17 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
         .values(unlock_attempts=KioskSession.unlock_attempts + 1)
         .returning(col(KioskSession.unlock_attempts))
     ).scalar_one_or_none()
+    db.commit()
     if taken is None:
         raise KioskError("ended")
-    db.refresh(kiosk)
     response = db.get(Response, kiosk.response_id)
     citizen_id = response.citizen_id if response else None
     ok = verify_password(consultant.password_hash, secret) or (
         consultant.kiosk_pin_hash is not None and verify_password(consultant.kiosk_pin_hash, secret)
     )
     if ok:
-        _end(db, kiosk, KioskEnd.UNLOCKED)
+        if not _end(db, kiosk, KioskEnd.UNLOCKED):
+            raise KioskError("ended")  # five wrong attempts ended it meanwhile
         audit.record(
             "kiosk.unlock",
             citizen_id=citizen_id,
@@ -250,23 +251,28 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
         details={"attempt": taken},
     )
     if taken >= MAX_UNLOCK_ATTEMPTS:
-        _end(db, kiosk, KioskEnd.UNLOCK_FAILURES)
-        audit.record(
-            "kiosk.end",
-            citizen_id=citizen_id,
-            response_id=kiosk.response_id,
-            user=consultant,
-            session=db,
-            details={"reason": KioskEnd.UNLOCK_FAILURES.value},
-        )
+        if _end(db, kiosk, KioskEnd.UNLOCK_FAILURES):
+            audit.record(
+                "kiosk.end",
+                citizen_id=citizen_id,
+                response_id=kiosk.response_id,
+                user=consultant,
+                session=db,
+                details={"reason": KioskEnd.UNLOCK_FAILURES.value},
+            )
         raise KioskError("ended")
     raise KioskError("wrong")
 
 
-def _end(db: Session, kiosk: KioskSession, reason: KioskEnd) -> None:
-    kiosk.ended_at = utcnow()
-    kiosk.ended_reason = reason.value
-    db.add(kiosk)
+def _end(db: Session, kiosk: KioskSession, reason: KioskEnd) -> bool:
+    """End the kiosk if it is still active; say whether this call ended it."""
+    ended = db.execute(
+        update(KioskSession)
+        .where(col(KioskSession.id) == kiosk.id, col(KioskSession.ended_at).is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason.value)
+    )
+    db.refresh(kiosk)
+    return ended.rowcount == 1  # type: ignore[attr-defined]
 
 
 def tablet_drafts(db: Session, citizen_id: int) -> list[Response]:

@@ -5,6 +5,9 @@ Each state (answering, paused, locked, submitted, ended) and what it allows: doc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import (
     Blueprint,
     current_app,
@@ -58,16 +61,23 @@ def guard() -> ResponseReturnValue | None:
     kiosk = services.find(get_session(), token)
     endpoint = request.endpoint or ""  # an unknown URL too: the calm page, not 404
     if kiosk is None or kiosk.ended_at is not None:
-        chosen = session.get("locale")
-        session.clear()
-        if chosen in LOCALES:  # the calm page stays in the citizen's language
-            session["locale"] = chosen
+        _forget_kiosk()
         return None
     session.pop("_user_id", None)  # never a login beside the kiosk
     g.kiosk = kiosk
     if endpoint in ALLOWED or endpoint.startswith("kiosk."):
         return None
     return calm(403)
+
+
+def _forget_kiosk() -> None:
+    """Clear the whole session of an ended tablet; only its language stays, so the calm page
+    is still in the citizen's language."""
+    chosen = session.get("locale")
+    session.clear()
+    if chosen in LOCALES:
+        session["locale"] = chosen
+    g.kiosk = None
 
 
 def calm(status: int = 200) -> ResponseReturnValue:
@@ -108,19 +118,34 @@ def _pages(definition: InstrumentVersion, response: Response) -> list[Page]:
     return pages(definition, response.point)
 
 
+def answering(
+    view: Callable[..., ResponseReturnValue],
+) -> Callable[..., ResponseReturnValue]:
+    """For the pages of a tablet whose citizen is answering: the calm page without a live
+    kiosk, the lock screen when locked (nothing is read from the request, nothing written),
+    and where the tablet belongs once the form is sent. The view gets the kiosk and its draft."""
+
+    @wraps(view)
+    def wrapper(*args: object, **kwargs: object) -> ResponseReturnValue:
+        found = _kiosk()
+        if found is None:
+            return calm(403)
+        kiosk, response = found
+        if services.is_locked(get_session(), kiosk):
+            return redirect(url_for("kiosk.locked"))
+        if not _answering(kiosk, response):
+            return redirect(url_for("kiosk.index"))
+        return view(kiosk, response, *args, **kwargs)
+
+    return wrapper
+
+
 @bp.route("/page/<int:number>", methods=["GET", "POST"])
-def page(number: int) -> ResponseReturnValue:
+@answering
+def page(kiosk: KioskSession, response: Response, number: int) -> ResponseReturnValue:
     """One section of the citizen form, large and calm, with nothing else on the screen.
     Locked, nothing posted is written; the lock and pause buttons save the page as they lock."""
     db = get_session()
-    found = _kiosk()
-    if found is None:
-        return calm(403)
-    kiosk, response = found
-    if services.is_locked(db, kiosk):
-        return redirect(url_for("kiosk.locked"))
-    if not _answering(kiosk, response):
-        return redirect(url_for("kiosk.index"))
     definition = responses.definition_of(registry(), response)
     every = _pages(definition, response)
     if not 1 <= number <= len(every):
@@ -155,17 +180,10 @@ def page(number: int) -> ResponseReturnValue:
 
 
 @bp.get("/summary")
-def summary() -> ResponseReturnValue:
+@answering
+def summary(kiosk: KioskSession, response: Response) -> ResponseReturnValue:
     """Before sending: the questions left unanswered, each a tap from its page."""
     db = get_session()
-    found = _kiosk()
-    if found is None:
-        return calm(403)
-    kiosk, response = found
-    if services.is_locked(db, kiosk):
-        return redirect(url_for("kiosk.locked"))
-    if not _answering(kiosk, response):
-        return redirect(url_for("kiosk.index"))
     definition = responses.definition_of(registry(), response)
     answers = responses.stored_answers(db, response, definition)
     every = _pages(definition, response)
@@ -183,17 +201,10 @@ def summary() -> ResponseReturnValue:
 
 
 @bp.post("/submit")
-def submit() -> ResponseReturnValue:
+@answering
+def submit(kiosk: KioskSession, response: Response) -> ResponseReturnValue:
     """Send the answers; a double tap stores one response."""
     db = get_session()
-    found = _kiosk()
-    if found is None:
-        return calm(403)
-    kiosk, response = found
-    if services.is_locked(db, kiosk):
-        return redirect(url_for("kiosk.locked"))
-    if not _answering(kiosk, response):
-        return redirect(url_for("kiosk.index"))
     definition = responses.definition_of(registry(), response)
     try:
         responses.submit(db, response, definition, actor=None)
@@ -306,8 +317,7 @@ def unlock() -> ResponseReturnValue:
     except services.KioskError as exc:
         db.commit()  # the attempt, its audit entry and an ended kiosk are kept
         if exc.code == "ended":
-            session.clear()
-            g.kiosk = None
+            _forget_kiosk()
             return calm(403)
         return _lock_screen(kiosk, problem=exc.code, status=422)
     consultant_locale = kiosk.consultant_locale
