@@ -81,7 +81,8 @@ def _register_blueprints(app: Flask) -> None:
         interop_bp,
     ):
         app.register_blueprint(blueprint)
-    app.before_request(kiosk_guard)
+    # First of all before-request steps (CSRF, rate limits): a tablet reaches nothing else.
+    app.before_request_funcs.setdefault(None, []).insert(0, kiosk_guard)
 
 
 def _unauthorized() -> ResponseReturnValue:
@@ -120,6 +121,8 @@ def _error_pages(app: Flask) -> None:
             detail = getattr(error, "description", None)
             if detail == getattr(type(error), "description", None):
                 detail = None
+            if status == 500:  # the failed transaction must not break the error page too
+                db.get_session().rollback()
             return render_template("errors/error.html", status=status, detail=detail), status
 
         return handler

@@ -19,7 +19,8 @@ EXTENSION = "survey.db"
 
 
 def make_engine(url: URL, echo: bool = False) -> Engine:
-    options: dict[str, Any] = {"echo": echo}
+    # A failed statement's parameters (answers, references) never reach an error message or log.
+    options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if url.get_backend_name() == "sqlite":
         options["connect_args"] = {"check_same_thread": False}
         if url.database in (None, "", ":memory:"):

@@ -25,6 +25,7 @@ from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
 from survey.forms_base import add_error
+from survey.redirects import local_target
 
 bp = Blueprint("auth", __name__)
 
@@ -62,9 +63,7 @@ def login() -> ResponseReturnValue:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("home.index")
+    return local_target(target, url_for("home.index"))
 
 
 @bp.post("/logout")

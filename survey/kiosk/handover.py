@@ -37,4 +37,6 @@ def begin(response: Response, *, page: int | None = None) -> ResponseReturnValue
     session.clear()  # nothing of the consultant's login stays in the tablet's cookie
     session[services.SESSION_KEY] = handed.token
     session["locale"] = locale
-    return redirect(url_for("kiosk.index"))
+    reply = redirect(url_for("kiosk.index"))
+    reply.headers["Clear-Site-Data"] = '"cache", "storage"'  # nothing of the consultant's
+    return reply

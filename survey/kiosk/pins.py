@@ -7,7 +7,6 @@ import re
 
 MIN_DIGITS = 6
 MAX_DIGITS = 12
-_DIGITS = "0123456789"
 
 # Common PINs that are not a repeat or a run (from published PIN-frequency studies).
 COMMON = frozenset(
@@ -29,18 +28,24 @@ def pin_problems(pin: str) -> list[str]:
 def _is_trivial(pin: str) -> bool:
     if pin in COMMON:
         return True
-    # A short pattern repeated: 000000, 121212, 123123, 845845.
+    # A short pattern repeated, whole or cut off: 000000, 121212, 1212121, 123123, 845845.
     for size in range(1, len(pin) // 2 + 1):
-        if len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size):
+        if pin == (pin[:size] * len(pin))[: len(pin)]:
             return True
-    # A run up or down, wrapping round: 123456, 654321, 890123.
-    steps = {(int(b) - int(a)) % 10 for a, b in itertools.pairwise(pin)}
-    if steps in ({1}, {9}):
-        return True
-    # A palindrome of a run: 123321, 987789.
+    # A run up or down, wrapping round, of single, doubled or tripled digits: 123456, 654321,
+    # 890123, 223344, 998877, 222333.
+    for width in (1, 2, 3):
+        if len(pin) % width == 0 and _is_run(pin, width):
+            return True
+    # A run and its mirror: 123321, 987789.
     half = pin[: len(pin) // 2]
-    return len(pin) % 2 == 0 and pin == half + half[::-1] and _is_trivial_run(half)
+    return len(pin) % 2 == 0 and pin == half + half[::-1] and _is_run(half, 1)
 
 
-def _is_trivial_run(part: str) -> bool:
-    return part in _DIGITS or part in _DIGITS[::-1] or len(set(part)) == 1
+def _is_run(pin: str, width: int) -> bool:
+    """`pin` is groups of `width` equal digits whose digits step by +1 or -1 (mod 10)."""
+    groups = [pin[i : i + width] for i in range(0, len(pin), width)]
+    if len(groups) < 2 or any(len(set(group)) != 1 for group in groups):
+        return False
+    steps = {(int(b[0]) - int(a[0])) % 10 for a, b in itertools.pairwise(groups)}
+    return steps in ({1}, {9})

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col
 
 from survey import audit
@@ -80,6 +80,17 @@ def hand_over(
         raise KioskError("not_a_tablet_draft")
     token = _token_for(response, login_token)
     digest = token_digest(token)
+    # Hand-overs of one draft take turns on its row (two at once could otherwise deadlock on
+    # the one-active-kiosk index in PostgreSQL).
+    try:
+        db.execute(
+            update(Response)
+            .where(col(Response.id) == response.id)
+            .values(updated_at=Response.updated_at)
+        )
+    except OperationalError:
+        db.rollback()
+        raise KioskError("busy") from None
     existing = db.get(KioskSession, digest)
     if existing is not None:
         if existing.ended_at is not None:
@@ -162,11 +173,16 @@ def is_locked(db: Session, kiosk: KioskSession) -> bool:
 
 
 def lock(db: Session, kiosk: KioskSession, reason: KioskLock) -> None:
-    if kiosk.locked_at is not None:
+    """Lock the tablet (once: a second lock changes nothing). A save already under way commits
+    before this does, one started after it finds the tablet locked (see `claim`)."""
+    locked = db.execute(
+        update(KioskSession)
+        .where(col(KioskSession.id) == kiosk.id, col(KioskSession.locked_at).is_(None))
+        .values(locked_at=utcnow(), locked_reason=reason.value)
+    )
+    db.refresh(kiosk)
+    if locked.rowcount != 1:  # type: ignore[attr-defined]
         return
-    kiosk.locked_at = utcnow()
-    kiosk.locked_reason = reason.value
-    db.add(kiosk)
     response = db.get(Response, kiosk.response_id)
     audit.record(
         "kiosk.lock",
@@ -177,41 +193,78 @@ def lock(db: Session, kiosk: KioskSession, reason: KioskLock) -> None:
     )
 
 
-def touch(db: Session, kiosk: KioskSession, page: int | None = None) -> None:
-    kiosk.last_activity_at = utcnow()
-    if page is not None:
-        kiosk.page = page
-    db.add(kiosk)
+def claim(db: Session, kiosk: KioskSession, page: int) -> bool:
+    """Take the tablet for one answering request, in the caller's transaction: only while it
+    is unlocked, not idle too long, not sent and not ended — checked by the database as the
+    activity is recorded, so a save and a lock at the same moment never both happen after the
+    lock. The caller writes nothing when this says False."""
+    now = utcnow()
+    taken = db.execute(
+        update(KioskSession)
+        .where(
+            col(KioskSession.id) == kiosk.id,
+            col(KioskSession.locked_at).is_(None),
+            col(KioskSession.ended_at).is_(None),
+            col(KioskSession.submitted_at).is_(None),
+            col(KioskSession.last_activity_at) >= now - idle_limit(),
+        )
+        .values(last_activity_at=now, page=page)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        db.rollback()
+        db.refresh(kiosk)
+        return False
+    db.refresh(kiosk)
+    return True
 
 
 def consultant_failures(db: Session, consultant_id: int) -> int:
-    """Wrong unlocks of this consultant's tablets within the last hour, on any tablet."""
+    """Unlock attempts on this consultant's tablets within the last hour that did not open one
+    (wrong, or still being checked), on any tablet."""
     since = utcnow() - timedelta(hours=1)
-    return db.execute(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            col(AuditEvent.action) == "kiosk.unlock_failure",
-            col(AuditEvent.user_id) == consultant_id,
-            col(AuditEvent.at) >= since,
-        )
-    ).scalar_one()
+
+    def count(action: str) -> int:
+        return db.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                col(AuditEvent.action) == action,
+                col(AuditEvent.user_id) == consultant_id,
+                col(AuditEvent.at) >= since,
+            )
+        ).scalar_one()
+
+    return count("kiosk.unlock_attempt") - count("kiosk.unlock")
 
 
 def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     """The consultant's password or PIN ends the kiosk and returns the consultant.
 
     Raises KioskError: "wrong" (counted and audited), "ended" (5 wrong: the kiosk is over) or
-    "consultant_limit" (too many wrong unlocks of this consultant's tablets this hour). The
-    attempt is taken and committed before the secret is checked, so attempts made at once are
-    each counted and never pass the limit, and no write lock is held during the slow hash
-    check. The caller commits the outcome in every case."""
+    "consultant_limit" (too many wrong unlocks of this consultant's tablets this hour, audited
+    as a refusal). The attempt is taken and committed before the secret is checked, so attempts
+    made at once are each counted and never pass either limit, and no write lock is held during
+    the slow hash check. The caller commits the outcome in every case."""
     consultant = db.get(User, kiosk.consultant_id)
     if consultant is None or not consultant.is_active:
         raise KioskError("ended")
     assert consultant.id is not None
+    response = db.get(Response, kiosk.response_id)
+    citizen_id = response.citizen_id if response else None
+    # One consultant's unlocks take turns here: their user row stays locked for this short
+    # transaction, so the count sees every attempt already under way on their other tablets.
+    db.execute(update(User).where(col(User.id) == consultant.id).values(is_active=User.is_active))
     limit = int(current_app.config["KIOSK_UNLOCK_FAILURES_PER_CONSULTANT"])
     if consultant_failures(db, consultant.id) >= limit:
+        audit.record(
+            "kiosk.unlock_refused",
+            citizen_id=citizen_id,
+            response_id=kiosk.response_id,
+            user=consultant,
+            session=db,
+            details={"reason": "consultant_limit"},
+        )
+        db.commit()
         raise KioskError("consultant_limit")
     taken = db.execute(
         update(KioskSession)
@@ -223,11 +276,18 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
         .values(unlock_attempts=KioskSession.unlock_attempts + 1)
         .returning(col(KioskSession.unlock_attempts))
     ).scalar_one_or_none()
-    db.commit()
     if taken is None:
+        db.commit()
         raise KioskError("ended")
-    response = db.get(Response, kiosk.response_id)
-    citizen_id = response.citizen_id if response else None
+    audit.record(
+        "kiosk.unlock_attempt",
+        citizen_id=citizen_id,
+        response_id=kiosk.response_id,
+        user=consultant,
+        session=db,
+        details={"attempt": taken},
+    )
+    db.commit()
     ok = verify_password(consultant.password_hash, secret) or (
         consultant.kiosk_pin_hash is not None and verify_password(consultant.kiosk_pin_hash, secret)
     )

@@ -35,6 +35,7 @@ from survey.instruments.schema import InstrumentVersion
 from survey.kiosk import services
 from survey.models import Citizen, KioskLock, KioskSession, Response, ResponseStatus
 from survey.passwords import token_digest
+from survey.redirects import local_target
 from survey.responses import pages as page_input
 from survey.responses import services as responses
 from survey.responses.views import (
@@ -154,9 +155,10 @@ def page(kiosk: KioskSession, response: Response, number: int) -> ResponseReturn
     citizen = db.get(Citizen, response.citizen_id)
     if citizen is None:
         return calm(403)
-    services.touch(db, kiosk, page=number)
-    db.commit()
+    if not services.claim(db, kiosk, number):  # locked or sent this very moment
+        return redirect(url_for("kiosk.index"))
     if request.method == "GET":
+        db.commit()
         answers = responses.stored_answers(db, response, definition)
         form = page_input.blank(current, locale(), answers)
         return render_page(response, citizen, definition, current, every, form, kiosk=True)
@@ -187,7 +189,8 @@ def summary(kiosk: KioskSession, response: Response) -> ResponseReturnValue:
     definition = responses.definition_of(registry(), response)
     answers = responses.stored_answers(db, response, definition)
     every = _pages(definition, response)
-    services.touch(db, kiosk, page=len(every))
+    if not services.claim(db, kiosk, len(every)):
+        return redirect(url_for("kiosk.index"))
     db.commit()
     return render_template(
         "kiosk/summary.html",
@@ -206,6 +209,8 @@ def submit(kiosk: KioskSession, response: Response) -> ResponseReturnValue:
     """Send the answers; a double tap stores one response."""
     db = get_session()
     definition = responses.definition_of(registry(), response)
+    if not services.claim(db, kiosk, kiosk.page):
+        return redirect(url_for("kiosk.index"))
     try:
         responses.submit(db, response, definition, actor=None)
     except responses.ResponseError as exc:
@@ -230,14 +235,15 @@ def autosave() -> ResponseReturnValue:
     kiosk, response = found
     if not _answering(kiosk, response):
         return jsonify(saved=False, reason="submitted"), 409
-    if services.is_locked(db, kiosk):
-        return jsonify(saved=False, reason="locked"), 423
     definition = responses.definition_of(registry(), response)
     every = _pages(definition, response)
     number = request.form.get("page", 0, int)
     if not 1 <= number <= len(every):
         return jsonify(saved=False, reason="page"), 404
-    services.touch(db, kiosk, page=number)
+    if services.is_locked(db, kiosk) or not services.claim(db, kiosk, number):
+        if services.is_locked(db, kiosk):
+            return jsonify(saved=False, reason="locked"), 423
+        return jsonify(saved=False, reason="submitted"), 409
     given = handle_page_post(response, definition, every[number - 1], actor=None)
     return jsonify(saved=True, errors=sorted(given.form.errors))
 
@@ -353,7 +359,5 @@ def language() -> ResponseReturnValue:
     chosen = request.form.get("locale")
     if chosen in LOCALES:
         session["locale"] = chosen
-    target = request.form.get("next") or url_for("kiosk.index")
-    if not target.startswith("/kiosk") or target.startswith("//"):
-        target = url_for("kiosk.index")
-    return redirect(target)
+    fallback = url_for("kiosk.index")
+    return redirect(local_target(request.form.get("next"), fallback, within="/kiosk"))

@@ -23,6 +23,7 @@ from survey.access import STAFF_ROLES, roles_required
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.main import services
+from survey.redirects import local_target
 
 bp = Blueprint("main", __name__)
 
@@ -55,10 +56,7 @@ def language() -> ResponseReturnValue:
     chosen = request.form.get("locale")
     if chosen in LOCALES:
         session["locale"] = chosen
-    target = request.form.get("next") or "/"
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"
-    return redirect(target)
+    return redirect(local_target(request.form.get("next"), "/"))
 
 
 @bp.get("/healthz")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -150,8 +150,7 @@ def save_answers(
 ) -> bool:
     """Replace the answers to the items in `given` (None: unanswered), drop answers to items a
     condition now hides, and say whether anything changed."""
-    if response.status != ResponseStatus.DRAFT:
-        raise ResponseError("submitted")
+    _take_draft(db, response)
     current = stored_answers(db, response, definition)
     merged = {**current, **{c: v for c, v in given.items() if v is not None}}
     for code, value in given.items():
@@ -189,6 +188,18 @@ def save_answers(
             details={"items": changed},
         )
     return True
+
+
+def _take_draft(db: Session, response: Response) -> None:
+    """Lock the draft's row for this transaction, so saves of one draft take turns (two at once
+    would rewrite the same answers), and check it is still a draft now, not when it was read."""
+    still_draft = db.execute(
+        update(Response)
+        .where(col(Response.id) == response.id, col(Response.status) == ResponseStatus.DRAFT)
+        .values(updated_at=utcnow())
+    )
+    if still_draft.rowcount != 1:  # type: ignore[attr-defined]
+        raise ResponseError("submitted")
 
 
 def missing_required(

@@ -189,7 +189,11 @@ def handle_page_post(
                 detail=str(exc),
             ),
         )
-    services.save_answers(db, response, definition, given.values, actor=actor)
+    try:
+        services.save_answers(db, response, definition, given.values, actor=actor)
+    except services.ResponseError:  # submitted meanwhile (another device, a double tap)
+        db.rollback()
+        abort(409, description=_("The form was submitted meanwhile; nothing more was saved."))
     db.commit()
     return given
 

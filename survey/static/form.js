@@ -166,19 +166,24 @@
       }
     });
     form.addEventListener("submit", function (event) {
-      if (form.dataset.going) { return; }
+      if (form.dataset.resubmit) { delete form.dataset.resubmit; return; }  // our own, below
+      if (form.dataset.going) { event.preventDefault(); return; }  // a double tap: one post
       var submitter = event.submitter || null;
       if (!saver.idle()) {
         event.preventDefault();
+        form.dataset.going = "1";
         saver.whenIdle(function () {
           saver.cancel();
-          form.dataset.going = "1";
+          form.dataset.resubmit = "1";
           if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
         }, 4000);
         return;
       }
       form.dataset.going = "1";
       saver.cancel();  // the page post carries every answer on the page
+    });
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) { delete form.dataset.going; }  // back from the browser's cache
     });
     window.addEventListener("pagehide", function () { saver.flush(); });
     document.addEventListener("visibilitychange", function () {

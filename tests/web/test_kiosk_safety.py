@@ -379,6 +379,12 @@ def test_a_consultants_tablets_refuse_after_ten_failures_in_an_hour(world: World
         ("123321", "trivial"),
         ("112233", "trivial"),
         ("12a456", "digits"),
+        ("1212121", "trivial"),
+        ("0101010", "trivial"),
+        ("223344", "trivial"),
+        ("998877", "trivial"),
+        ("222333", "trivial"),
+        ("987789", "trivial"),
         ("1234567890123", "length"),
     ],
 )
@@ -479,3 +485,164 @@ def test_the_consultants_review_counts_the_unanswered(world: World) -> None:
     review = client.get(f"/responses/{rid}/review").get_data(as_text=True)
     assert "spørgsmål er ikke besvaret" in review
     assert f'href="/responses/{rid}/page/1#health__physical"' in review
+
+
+# --- found by an attacker's probe: races, logs, redirects --------------------------------------
+
+
+def race(*calls: Callable[[], object]) -> list[object]:
+    """Run the calls at the same moment, each in its own thread; their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], object]) -> None:
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def audit_ids(world: World, action: str) -> list[int]:
+    with world.db() as db:
+        return list(
+            db.execute(
+                select(AuditEvent.id).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            ).scalars()
+        )
+
+
+def test_two_saves_of_one_page_at_once_never_fail(world: World) -> None:
+    tablet, rid = world.tablet()
+    copies = [copy_of(world.app, tablet) for _ in range(2)]
+    for trial in range(8):
+        values = (str(1 + trial % 5), str(1 + (trial + 2) % 5))
+        codes = race(
+            *(
+                lambda c=client, v=value: (
+                    c.post(
+                        "/kiosk/page/1", data={"health__mental": v, "action": "next"}
+                    ).status_code
+                )
+                for client, value in zip(copies, values, strict=True)
+            )
+        )
+        assert codes == [302, 302], (trial, codes)
+        assert world.answers(rid)["health.mental"] in values
+
+
+def test_a_failed_statement_never_puts_its_values_in_the_error(world: World) -> None:
+    _tablet, rid = world.tablet()
+    secret_value = "4"
+    with world.db() as db:
+        db.add(Answer(response_id=rid, item_code="health.mental", position=0, value=secret_value))
+        db.commit()
+        db.add(Answer(response_id=rid, item_code="health.mental", position=0, value=secret_value))
+        with pytest.raises(IntegrityError) as raised:
+            db.commit()
+    message = str(raised.value)
+    assert "hidden due to hide_parameters" in message
+    assert "'health.mental'" not in message
+
+
+def test_a_save_racing_the_lock_never_lands_after_it(world: World) -> None:
+    tablet, rid = world.tablet()
+    for trial in range(6):
+        locker, *savers = (copy_of(world.app, tablet) for _ in range(4))
+        race(
+            lambda locker=locker: locker.post("/kiosk/lock", data={"reason": "pause"}),
+            *(
+                lambda s=saver, n=n: s.post(
+                    "/kiosk/page/1", data={"health__mental": str(1 + n), "action": "next"}
+                )
+                for n, saver in enumerate(savers)
+            ),
+        )
+        locks = audit_ids(world, "kiosk.lock")
+        assert locks, trial
+        assert all(update_id < locks[-1] for update_id in audit_ids(world, "response.update"))
+        # Unlock and give it back for the next trial.
+        tablet.post("/kiosk/unlock", data={"secret": PIN})
+        assert tablet.post(f"/responses/{rid}/tablet").headers["Location"] == "/kiosk"
+
+
+def test_a_tablet_save_racing_the_consultants_submit_never_changes_the_submitted_form(
+    world: World,
+) -> None:
+    consultant = world.consultant()
+    tablet, rid = world.tablet()
+    savers = [copy_of(world.app, tablet) for _ in range(3)]
+    race(
+        lambda: consultant.post(f"/responses/{rid}/submit"),
+        *(
+            lambda s=saver, n=n: s.post(
+                "/kiosk/autosave", data={"page": "1", "health__mental": str(1 + n)}
+            )
+            for n, saver in enumerate(savers)
+        ),
+    )
+    submits = audit_ids(world, "response.submit")
+    assert len(submits) == 1
+    assert all(update_id < submits[0] for update_id in audit_ids(world, "response.update"))
+
+
+def test_a_consultants_limit_holds_when_their_tablets_guess_at_once(world: World) -> None:
+    tablets = [world.tablet(point=p)[0] for p in (2, 3, 4)]
+    for tablet in tablets:
+        tablet.post("/kiosk/lock", data={"reason": "pause"})
+    guessers = [copy_of(world.app, tablet) for tablet in tablets for _ in range(5)]
+    race(
+        *(
+            lambda g=guesser, n=n: g.post("/kiosk/unlock", data={"secret": f"64{n:04d}"})
+            for n, guesser in enumerate(guessers)
+        )
+    )
+    assert world.actions("kiosk.unlock_failure") == 10  # never more secrets checked
+    assert world.actions("kiosk.unlock_refused") == 5  # and each refusal is audited
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [("/kiosk/language", "next"), ("/language", "next")],
+)
+def test_a_redirect_target_with_a_line_break_goes_home_instead(
+    world: World, url: str, field: str
+) -> None:
+    browser = world.tablet()[0] if url.startswith("/kiosk") else world.consultant()
+    reply = browser.post(url, data={"locale": "en", field: "/kiosk\r\nX-Evil: 1"})
+    assert reply.status_code == 302
+    assert "X-Evil" not in reply.headers
+    assert "\n" not in reply.headers["Location"]
+
+
+def test_a_login_with_a_line_break_in_next_goes_home(world: World) -> None:
+    client = world.app.test_client()
+    reply = client.post(
+        "/login?next=/x%0d%0aX-Evil:%201", data={"username": "kirsten", "password": PASSWORD}
+    )
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == "/"
+
+
+def test_the_tablet_guard_comes_before_the_csrf_check(make_app, database_url: str) -> None:
+    world = World(make_app(database_url, WTF_CSRF_ENABLED=True))
+    browser = world.app.test_client()
+    page = browser.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    browser.post("/login", data={"username": "kirsten", "password": PASSWORD, "csrf_token": token})
+    start = browser.get(world.start_url()).get_data(as_text=True)
+    token = start.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    handed = browser.post(
+        world.start_url(),
+        data={"administered_on": "2026-02-01", "how": "self", "csrf_token": token},
+    )
+    assert handed.headers["Location"] == "/kiosk"
+    assert handed.headers["Clear-Site-Data"] == '"cache", "storage"'
+    for url in ("/logout", "/login", "/language"):
+        reply = browser.post(url)  # no token: the calm page all the same, not a CSRF error
+        assert reply.status_code == 403, url
+        assert CALM in reply.get_data(as_text=True), url
