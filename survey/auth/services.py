@@ -206,6 +206,7 @@ def set_teams(session: Session, user: User, team_ids: Iterable[int]) -> None:
 def reset_password(session: Session, user: User) -> str:
     password = generate_password()
     user.password_hash = hash_password(password)
+    user.kiosk_pin_hash = None  # a reset means the secrets may be known: the PIN goes too
     revoke_all_sessions(session, user)
     audit.record("user.reset_password", target=f"user:{user.username}", session=session)
     return password

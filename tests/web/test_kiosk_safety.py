@@ -646,3 +646,18 @@ def test_the_tablet_guard_comes_before_the_csrf_check(make_app, database_url: st
         reply = browser.post(url)  # no token: the calm page all the same, not a CSRF error
         assert reply.status_code == 403, url
         assert CALM in reply.get_data(as_text=True), url
+
+
+def test_a_password_reset_clears_the_tablet_pin(world: World) -> None:
+    from survey.auth.services import reset_password
+
+    tablet, _rid = world.tablet()
+    tablet.post("/kiosk/lock", data={"reason": "pause"})
+    with world.db() as db:
+        user = db.get(User, world.consultant_id)
+        reset_password(db, user)
+        db.commit()
+    refused = tablet.post("/kiosk/unlock", data={"secret": PIN})
+    assert refused.status_code == 422
+    with world.db() as db:
+        assert db.get(User, world.consultant_id).kiosk_pin_hash is None
