@@ -240,7 +240,7 @@ def autosave() -> ResponseReturnValue:
     number = request.form.get("page", 0, int)
     if not 1 <= number <= len(every):
         return jsonify(saved=False, reason="page"), 404
-    if services.is_locked(db, kiosk) or not services.claim(db, kiosk, number):
+    if not services.claim(db, kiosk, number):  # locked, idle or sent: nothing is written
         if services.is_locked(db, kiosk):
             return jsonify(saved=False, reason="locked"), 423
         return jsonify(saved=False, reason="submitted"), 409
