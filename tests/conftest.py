@@ -13,17 +13,25 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from survey import migrate
+from survey import passwords as survey_passwords
 from survey.app import create_app
 from survey.db import get_engine
 from survey.demo import build_demo
 from survey.models import Citizen, Role, Team, User
 
 REQUIRE_SYSTEM = os.environ.get("SURVEY_REQUIRE_SYSTEM_TESTS") == "1"
+
+# The app hashes with argon2-cffi's recommended parameters (about 0.2 s a hash here, on purpose).
+# The suite logs in and unlocks tablets some thousand times, so tests hash with the cheapest
+# parameters instead; the code that hashes and verifies is the same, and hashes made with other
+# parameters still verify (argon2 keeps them in the hash).
+survey_passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def missing_system_package(what: str, install: str) -> None:
