@@ -250,20 +250,24 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
         raise KioskError("ended")
     assert consultant.id is not None
     response = db.get(Response, kiosk.response_id)
-    citizen_id = response.citizen_id if response else None
+
+    def record(action: str, **details: object) -> None:
+        """An audit entry about this tablet and its consultant; never the secret."""
+        audit.record(
+            action,
+            citizen_id=response.citizen_id if response else None,
+            response_id=kiosk.response_id,
+            user=consultant,
+            session=db,
+            details=details or None,
+        )
+
     # One consultant's unlocks take turns here: their user row stays locked for this short
     # transaction, so the count sees every attempt already under way on their other tablets.
     db.execute(update(User).where(col(User.id) == consultant.id).values(is_active=User.is_active))
     limit = int(current_app.config["KIOSK_UNLOCK_FAILURES_PER_CONSULTANT"])
     if consultant_failures(db, consultant.id) >= limit:
-        audit.record(
-            "kiosk.unlock_refused",
-            citizen_id=citizen_id,
-            response_id=kiosk.response_id,
-            user=consultant,
-            session=db,
-            details={"reason": "consultant_limit"},
-        )
+        record("kiosk.unlock_refused", reason="consultant_limit")
         db.commit()
         raise KioskError("consultant_limit")
     taken = db.execute(
@@ -279,14 +283,7 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     if taken is None:
         db.commit()
         raise KioskError("ended")
-    audit.record(
-        "kiosk.unlock_attempt",
-        citizen_id=citizen_id,
-        response_id=kiosk.response_id,
-        user=consultant,
-        session=db,
-        details={"attempt": taken},
-    )
+    record("kiosk.unlock_attempt", attempt=taken)
     db.commit()
     ok = verify_password(consultant.password_hash, secret) or (
         consultant.kiosk_pin_hash is not None and verify_password(consultant.kiosk_pin_hash, secret)
@@ -294,32 +291,12 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     if ok:
         if not _end(db, kiosk, KioskEnd.UNLOCKED):
             raise KioskError("ended")  # five wrong attempts ended it meanwhile
-        audit.record(
-            "kiosk.unlock",
-            citizen_id=citizen_id,
-            response_id=kiosk.response_id,
-            user=consultant,
-            session=db,
-        )
+        record("kiosk.unlock")
         return consultant
-    audit.record(
-        "kiosk.unlock_failure",
-        citizen_id=citizen_id,
-        response_id=kiosk.response_id,
-        user=consultant,
-        session=db,
-        details={"attempt": taken},
-    )
+    record("kiosk.unlock_failure", attempt=taken)
     if taken >= MAX_UNLOCK_ATTEMPTS:
         if _end(db, kiosk, KioskEnd.UNLOCK_FAILURES):
-            audit.record(
-                "kiosk.end",
-                citizen_id=citizen_id,
-                response_id=kiosk.response_id,
-                user=consultant,
-                session=db,
-                details={"reason": KioskEnd.UNLOCK_FAILURES.value},
-            )
+            record("kiosk.end", reason=KioskEnd.UNLOCK_FAILURES.value)
         raise KioskError("ended")
     raise KioskError("wrong")
 

@@ -30,6 +30,15 @@ TABLETS = {
     "portrait": {"width": 768, "height": 1024},
 }
 
+# A test marked with this runs once in each orientation, its `tablet` argument naming which.
+ON_BOTH_TABLETS = pytest.mark.parametrize(
+    "tablet",
+    [
+        pytest.param(name, marks=pytest.mark.browser_context_args(viewport=size))
+        for name, size in TABLETS.items()
+    ],
+)
+
 Answers = list[tuple[str, str]]  # (question, answer as the review page writes it), in page order
 
 
@@ -375,13 +384,7 @@ def assert_kiosk_only(page: Page) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "tablet",
-    [
-        pytest.param(name, marks=pytest.mark.browser_context_args(viewport=size))
-        for name, size in TABLETS.items()
-    ],
-)
+@ON_BOTH_TABLETS
 def test_a_citizen_fills_the_form_on_the_tablet(
     page: Page, live_app: Flask, base_url: str, anne_citizen: int, tablet: str, screenshot
 ) -> None:

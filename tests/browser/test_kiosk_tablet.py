@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import assert_accessible, assert_fits, log_in, query
 from tests.browser.test_forms import (
+    ON_BOTH_TABLETS,
     PIN,
     TABLETS,
     assert_kiosk_only,
@@ -160,13 +160,7 @@ def test_pause_unlock_and_give_the_tablet_back_resume_the_same_draft_at_the_same
     assert_kiosk_only(page)
 
 
-@pytest.mark.parametrize(
-    "tablet",
-    [
-        pytest.param(name, marks=pytest.mark.browser_context_args(viewport=size))
-        for name, size in TABLETS.items()
-    ],
-)
+@ON_BOTH_TABLETS
 def test_the_unanswered_summary_and_the_language_switch_on_both_orientations(
     page: Page, live_app: Flask, base_url: str, anne_citizen: int, tablet: str, screenshot
 ) -> None:
