@@ -15,10 +15,11 @@ from survey.admin import bp as admin_bp
 from survey.citizens import bp as citizens_bp
 from survey.config import build_config
 from survey.extensions import csrf, login_manager
-from survey.forms import describe, describe_condition, field_name
+from survey.forms import field_name
 from survey.forms.fields import check_registry
 from survey.home import bp as home_bp
 from survey.instruments import load_registry
+from survey.instruments.asking import describe, describe_condition
 from survey.interop.views import bp as interop_bp
 from survey.kiosk.views import bp as kiosk_bp
 from survey.kiosk.views import guard as kiosk_guard

@@ -1,16 +1,13 @@
-"""Forms generated from instrument definitions: build_form(definition, locale, ...) → a WTForms
-class with one field per item asked, and the rules for what is shown and kept."""
+"""Forms generated from instrument definitions: build_form(items, locale) → a WTForms class with
+one field per item. What is asked and shown is the instrument's rule (`instruments.asking`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-
-from flask_babel import format_date
+from collections.abc import Iterable
 
 from survey.forms.fields import FACTORIES
 from survey.forms_base import Form
-from survey.instruments.schema import AnswerValue, InstrumentVersion, Item, ItemType, Section
+from survey.instruments.schema import Item
 
 
 def field_name(code: str) -> str:
@@ -22,25 +19,6 @@ def item_code(name: str) -> str:
     return name.replace("__", ".")
 
 
-@dataclass(frozen=True)
-class Page:
-    """One section of a form at one measurement point: the unit a respondent sees at once."""
-
-    number: int
-    section: Section
-    items: tuple[Item, ...]
-
-
-def pages(definition: InstrumentVersion, point: int) -> list[Page]:
-    """The sections that have items at this point (a baseline-only section drops out later)."""
-    result: list[Page] = []
-    for section in definition.sections:
-        items = tuple(item for item in section.items if item.asked_at(point))
-        if items:
-            result.append(Page(len(result) + 1, section, items))
-    return result
-
-
 def build_form(items: Iterable[Item], locale: str) -> type[Form]:
     """A WTForms class with one field per item, labelled in `locale`."""
 
@@ -50,44 +28,3 @@ def build_form(items: Iterable[Item], locale: str) -> type[Form]:
     for item in items:
         setattr(ItemsForm, field_name(item.code), FACTORIES[item.type](item, locale))
     return ItemsForm
-
-
-def visible(
-    definition: InstrumentVersion, answers: Mapping[str, AnswerValue], point: int
-) -> set[str]:
-    """The item codes a respondent is asked, given the answers so far (conditions in order)."""
-    shown: set[str] = set()
-    for item in definition.items_at(point):
-        if item.show_when is None or (
-            item.show_when.item in shown and item.show_when.holds(answers)
-        ):
-            shown.add(item.code)
-    return shown
-
-
-def describe(item: Item, value: AnswerValue | None, locale: str) -> str | None:
-    """An answer as the respondent saw it: answer labels, the number with its unit, the date."""
-    if value is None:
-        return None
-    if item.is_choice:
-        codes = value if isinstance(value, tuple) else (value,)
-        labels = []
-        for code in codes:
-            option = item.option(code) if isinstance(code, int) else None
-            labels.append(option.label.get(locale) if option else str(code))
-        return "; ".join(labels)
-    if item.type is ItemType.INTEGER and item.unit is not None:
-        return f"{value} {item.unit.get(locale)}"
-    if item.type is ItemType.DATE:
-        return format_date(value, "long")
-    return str(value)
-
-
-def describe_condition(
-    definition: InstrumentVersion, item: Item, locale: str
-) -> tuple[str, str] | None:
-    """The question and answers an item's condition names, for "only if ..." hints."""
-    if item.show_when is None:
-        return None
-    target = definition.item(item.show_when.item)
-    return target.text.get(locale), describe(target, item.show_when.values, locale) or ""

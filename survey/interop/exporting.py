@@ -21,9 +21,9 @@ from sqlalchemy import ColumnElement, select, true
 from sqlmodel import Session, col
 
 from survey import audit
-from survey.forms import visible
 from survey.instruments import InstrumentRegistry
 from survey.instruments import values as answer_values
+from survey.instruments.asking import visible
 from survey.instruments.schema import InstrumentVersion, ItemType
 from survey.instruments.scoring import compute_all
 from survey.interop import codebook, fhir

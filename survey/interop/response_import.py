@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from survey import clock
-from survey.forms import visible
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments import values as answer_values
+from survey.instruments.asking import visible
 from survey.instruments.schema import AnswerValue, InstrumentVersion, Kind
 from survey.interop.csvio import (
     MAX_SHOWN_PROBLEMS,

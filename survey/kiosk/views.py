@@ -29,8 +29,8 @@ from survey.auth import services as accounts
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
-from survey.forms import Page, pages
 from survey.i18n import LOCALES
+from survey.instruments.asking import Page, pages
 from survey.instruments.schema import InstrumentVersion
 from survey.kiosk import services
 from survey.models import Citizen, KioskLock, KioskSession, Response, ResponseStatus

@@ -8,8 +8,9 @@ from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
-from survey.forms import Page, build_form, field_name, item_code
+from survey.forms import build_form, field_name, item_code
 from survey.forms_base import Form
+from survey.instruments.asking import Page
 from survey.instruments.schema import AnswerValue, InstrumentVersion, ItemType
 
 # Form keys that are not answers.

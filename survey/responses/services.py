@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from survey import audit
-from survey.forms import pages, visible
 from survey.instruments import InstrumentRegistry
 from survey.instruments import values as answer_values
+from survey.instruments.asking import pages, visible
 from survey.instruments.schema import AnswerValue, InstrumentVersion, Item
 from survey.models import (
     Answer,

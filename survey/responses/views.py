@@ -28,10 +28,11 @@ from survey.access import STAFF_ROLES, can_edit_answers, can_view_citizen, roles
 from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
-from survey.forms import Page, build_form, field_name, pages, visible
+from survey.forms import build_form, field_name
 from survey.forms_base import Form, add_error, choices
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
+from survey.instruments.asking import Page, pages, visible
 from survey.instruments.schema import InstrumentVersion
 from survey.kiosk import handover
 from survey.kiosk.services import can_hand_over

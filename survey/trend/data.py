@@ -19,9 +19,9 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from survey.forms import describe
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
 from survey.instruments import values as answer_values
+from survey.instruments.asking import describe
 from survey.instruments.schema import AnswerValue, Band, ScoreRule
 from survey.instruments.scoring import compute
 from survey.models import Answer, CitizenEvent, CitizenEventKind, Response, ResponseStatus

@@ -7,8 +7,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms import DateField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import NumberRange
 
-from survey.forms import build_form, describe, describe_condition, field_name, pages, visible
+from survey.forms import build_form, field_name
 from survey.forms.fields import FACTORIES, CheckboxesField, check_registry
+from survey.instruments.asking import Page, describe, describe_condition, pages, visible
 from survey.instruments.schema import Condition, Item, ItemType, Text
 from survey.responses import pages as page_input
 
@@ -146,7 +147,6 @@ def test_posts_no_page_sends_are_refused(app, key, message) -> None:
 
 
 def test_date_and_text_items(app) -> None:
-    from survey.forms import Page
     from survey.instruments.schema import Section
 
     page = Page(1, Section("s", Text("S", "S"), (DATE_ITEM, TEXT_ITEM)), (DATE_ITEM, TEXT_ITEM))

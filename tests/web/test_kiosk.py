@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlmodel import Session
 
 from survey.db import get_engine
-from survey.forms import pages
+from survey.instruments.asking import pages
 from survey.models import Answer, AuditEvent, Citizen, KioskSession, Response, User, utcnow
 from tests.conftest import login
 
