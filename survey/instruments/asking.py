@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 from babel.dates import format_date
 
@@ -57,7 +58,7 @@ def describe(item: Item, value: AnswerValue | None, locale: str) -> str | None:
         return "; ".join(labels)
     if item.type is ItemType.INTEGER and item.unit is not None:
         return f"{value} {item.unit.get(locale)}"
-    if item.type is ItemType.DATE:
+    if isinstance(value, date):
         return format_date(value, "long", locale=locale)
     return str(value)
 
