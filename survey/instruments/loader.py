@@ -36,11 +36,11 @@ from survey.instruments.schema import (
     Special,
     Text,
 )
+from survey.instruments.scoring import METHODS
 
 LOCK_NAME = "published.lock"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 ITEM_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
-SCORE_METHODS = ("sum",)
 MODES_BY_RESPONDENT = {"citizen": ("self", "assisted"), "staff": ("staff",)}
 
 TOP_FIELDS = {
@@ -343,13 +343,13 @@ def _parse_score(f: _File, raw: object, items: Mapping[str, Item]) -> ScoreRule:
     data = f.mapping(raw, "scores")
     code = f.string(data.get("code"), "scores.code")
     f.fields(data, SCORE_FIELDS, ("code", "title", "method", "items"), code)
-    if data["method"] not in SCORE_METHODS:
+    if data["method"] not in METHODS:
         raise f.fail(
             "E_SCORE_METHOD",
             code,
             score=code,
             method=data["method"],
-            allowed=", ".join(SCORE_METHODS),
+            allowed=", ".join(METHODS),
         )
     codes = data["items"]
     if not isinstance(codes, list) or not codes:

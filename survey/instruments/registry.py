@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from survey.instruments.schema import InstrumentVersion, Item, Kind
+from survey.instruments.schema import InstrumentVersion, Item, Kind, ScoreRule
 
 
 class UnknownInstrument(LookupError):
@@ -57,6 +57,14 @@ class InstrumentRegistry:
 
     def forms(self) -> list[InstrumentVersion]:
         return [v for v in self if v.kind is Kind.FORM]
+
+    def score_rule(self, code: str) -> ScoreRule | None:
+        """A score rule's newest definition across every version (codes keep their meaning)."""
+        for version in sorted(self._versions.values(), key=lambda v: -v.version):
+            for rule in version.scores:
+                if rule.code == code:
+                    return rule
+        return None
 
     def find_item(self, code: str) -> Item | None:
         """An item's newest definition across every version (codes keep their meaning)."""

@@ -56,6 +56,14 @@ def compute_all(definition: InstrumentVersion, answers: Mapping[str, object]) ->
     return scores
 
 
+def relevant_direction(rule: ScoreRule, change: float) -> int:
+    """1 for a rise, -1 for a fall large enough to matter clinically (the rule's
+    `relevant_change`), else 0; a rule without `relevant_change` has no relevant changes."""
+    if rule.relevant_change is None or abs(change) < rule.relevant_change:
+        return 0
+    return 1 if change > 0 else -1
+
+
 def is_relevant_change(rule: ScoreRule, before: float, after: float) -> bool:
     """A change large enough to matter clinically, per the rule's `relevant_change`."""
-    return rule.relevant_change is not None and abs(after - before) >= rule.relevant_change
+    return relevant_direction(rule, after - before) != 0

@@ -20,9 +20,9 @@ from openpyxl import Workbook
 from sqlalchemy import ColumnElement, select, true
 from sqlmodel import Session, col
 
+from survey import answers as answer_rows
 from survey import audit
 from survey.instruments import InstrumentRegistry
-from survey.instruments import values as answer_values
 from survey.instruments.asking import visible
 from survey.instruments.schema import InstrumentVersion, ItemType
 from survey.instruments.scoring import compute_all
@@ -36,7 +36,7 @@ from survey.interop.csvio import (
 )
 from survey.interop.pseudonyms import Pseudonyms
 from survey.interop.values import cell
-from survey.models import Answer, Citizen, Response, ResponseStatus, Team, User
+from survey.models import Citizen, Response, ResponseStatus, Team, User
 
 CHUNK = 500  # citizens per query: bounded memory, few round trips
 
@@ -107,16 +107,10 @@ def _responses(
     for start in range(0, len(citizens), CHUNK):
         chunk = citizens[start : start + CHUNK]
         ids = [c.id for c in chunk]
-        texts: dict[int, dict[str, list[str]]] = {}
-        for response_id, code, value in session.execute(
-            select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
-            .join(Response, col(Response.id) == Answer.response_id)
-            .where(
-                col(Response.citizen_id).in_(ids), col(Response.status) == ResponseStatus.SUBMITTED
-            )
-            .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
-        ):
-            texts.setdefault(response_id, {}).setdefault(code, []).append(value)
+        texts = answer_rows.texts_where(
+            session,
+            col(Response.citizen_id).in_(ids) & (col(Response.status) == ResponseStatus.SUBMITTED),
+        )
         by_citizen: dict[int, list[_Response]] = {}
         for row in session.execute(
             select(
@@ -213,11 +207,7 @@ def long_rows(point: int, response: _Response) -> Iterator[tuple[str, str]]:
     """(item, value) for each item the respondent was asked (shown at this point, given the
     answers) or answered, in the version's order; the value is empty when unanswered."""
     definition = response.definition
-    answers = {
-        code: answer_values.decode(definition.item(code), stored)
-        for code, stored in response.texts.items()
-        if definition.has_item(code)
-    }
+    answers = answer_rows.decode(definition, response.texts)
     shown = visible(definition, answers, point)
     for item in definition.items:
         if item.code in shown or item.code in answers:
@@ -313,19 +303,16 @@ def _wide_rows(
                 row[index[f"{r.form}.administered_on"]] = (
                     r.administered_on if typed else r.administered_on.isoformat()
                 )
-                answers = {}
-                for code, stored in r.texts.items():
-                    if not definition.has_item(code):
-                        continue
-                    item = definition.item(code)
-                    answers[code] = answer_values.decode(item, stored)
+                answers = answer_rows.decode(definition, r.texts)
+                for code, value in answers.items():
                     column = index.get(code, index.get(f"{r.form}:{code}"))
                     if column is None:
                         continue
+                    item = definition.item(code)
                     if typed and item.type is not ItemType.MULTIPLE_CHOICE:
-                        row[column] = answers[code]
+                        row[column] = value
                     else:
-                        row[column] = cell(item, stored)
+                        row[column] = cell(item, r.texts[code])
                 for code, score in compute_all(definition, answers).items():
                     if code in index:
                         row[index[code]] = score.value if typed else f"{score.value:g}"

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
 
+from survey import answers as answer_rows
 from survey.instruments.registry import InstrumentRegistry
 from survey.instruments.schema import (
     AnswerOption,
@@ -32,9 +32,8 @@ from survey.instruments.schema import (
     Section,
     Text,
 )
-from survey.instruments.values import decode
 from survey.interop.pseudonyms import Pseudonyms
-from survey.models import Answer, Citizen, Response, ResponseStatus
+from survey.models import Citizen, Response, ResponseStatus
 
 Resource = dict[str, Any]
 
@@ -420,26 +419,7 @@ def _submitted(
         chunk = session.execute(stmt).all()
         if not chunk:
             return
-        stored = _stored_answers(session, [row.id for row in chunk])
+        texts = answer_rows.texts_of(session, [row.id for row in chunk])
         for row in chunk:
-            yield row, row.reference, _decoded(definition, stored.get(row.id, {}))
+            yield row, row.reference, answer_rows.decode(definition, texts.get(row.id, {}), row.id)
         last_id = chunk[-1].id
-
-
-def _stored_answers(session: Session, ids: Sequence[int]) -> dict[int, dict[str, list[str]]]:
-    stmt = (
-        select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
-        .where(col(Answer.response_id).in_(ids))
-        .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
-    )
-    stored: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for response_id, item_code, value in session.execute(stmt):
-        stored[response_id][item_code].append(value)
-    return stored
-
-
-def _decoded(definition: InstrumentVersion, stored: dict[str, list[str]]) -> dict[str, Any]:
-    unknown = sorted(code for code in stored if not definition.has_item(code))
-    if unknown:
-        raise ValueError(f"stored answers to {', '.join(unknown)}, not items of {definition.key}")
-    return {code: decode(definition.item(code), texts) for code, texts in stored.items()}

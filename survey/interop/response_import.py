@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from survey import answers as answer_rows
 from survey import clock
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.instruments import values as answer_values
@@ -152,17 +153,11 @@ class _ResponseChecker:
         if found is None:
             return known
         known.citizen_id, known.enrolled_on = found
-        texts: dict[int, dict[str, list[str]]] = {}
-        for response_id, code, value in self.session.execute(
-            select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
-            .join(Response, col(Response.id) == Answer.response_id)
-            .where(
-                col(Response.citizen_id) == known.citizen_id,
-                col(Response.status) == ResponseStatus.SUBMITTED,
-            )
-            .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
-        ):
-            texts.setdefault(response_id, {}).setdefault(code, []).append(value)
+        texts = answer_rows.texts_where(
+            self.session,
+            (col(Response.citizen_id) == known.citizen_id)
+            & (col(Response.status) == ResponseStatus.SUBMITTED),
+        )
         for response_id, point, form, version, administered_on, mode in self.session.execute(
             select(
                 col(Response.id),

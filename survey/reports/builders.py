@@ -17,6 +17,7 @@ from scipy import stats
 from scipy.stats.contingency import expected_freq
 
 from survey.instruments.schema import Item, ItemType, ScoreRule
+from survey.instruments.scoring import relevant_direction
 from survey.models import STATUS_REASONS, CourseStatus
 from survey.reports.filters import ReportError
 from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
@@ -607,8 +608,8 @@ def _paired_change(rule: ScoreRule, pairs: Sequence[tuple[int, int]]) -> dict[st
     result: dict[str, Any] = {
         "change": round(sum(diffs) / len(diffs), 2) if diffs else None,
         "relevant_change": relevant,
-        "improved": sum(1 for d in diffs if d >= relevant),
-        "worsened": sum(1 for d in diffs if d <= -relevant),
+        "improved": sum(1 for d in diffs if relevant_direction(rule, d) > 0),
+        "worsened": sum(1 for d in diffs if relevant_direction(rule, d) < 0),
         "test": None,
         "p_value": None,
         "warning": None,

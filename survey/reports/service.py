@@ -117,10 +117,9 @@ def _refuse(request: ReportRequest, *options: str) -> None:
 
 
 def score_rule(registry: InstrumentRegistry, code: str = WHO5_SCORE) -> ScoreRule:
-    for version in sorted(registry, key=lambda v: -v.version):
-        for rule in version.scores:
-            if rule.code == code:
-                return rule
+    rule = registry.score_rule(code)
+    if rule is not None:
+        return rule
     raise ReportError(f"no instrument defines the score {code!r}")
 
 

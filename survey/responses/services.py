@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -14,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from survey import answers as answer_rows
 from survey import audit
 from survey.instruments import InstrumentRegistry
 from survey.instruments import values as answer_values
@@ -48,18 +48,9 @@ def stored_answers(
     db: Session, response: Response, definition: InstrumentVersion
 ) -> dict[str, AnswerValue]:
     """The response's answers as Python values, by item code."""
-    texts: dict[str, list[str]] = defaultdict(list)
-    for code, value in db.execute(
-        select(col(Answer.item_code), col(Answer.value))
-        .where(col(Answer.response_id) == response.id)
-        .order_by(col(Answer.item_code), col(Answer.position))
-    ):
-        texts[code].append(value)
-    return {
-        code: answer_values.decode(definition.item(code), stored)
-        for code, stored in texts.items()
-        if definition.has_item(code)
-    }
+    assert response.id is not None
+    texts = answer_rows.texts_of(db, [response.id]).get(response.id, {})
+    return answer_rows.decode(definition, texts, response.id)
 
 
 def find(db: Session, citizen_id: int, point: int, form_id: str) -> Response | None:

@@ -19,12 +19,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from survey import answers as answer_rows
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
-from survey.instruments import values as answer_values
 from survey.instruments.asking import describe
 from survey.instruments.schema import AnswerValue, Band, ScoreRule
-from survey.instruments.scoring import compute
-from survey.models import Answer, CitizenEvent, CitizenEventKind, Response, ResponseStatus
+from survey.instruments.scoring import compute, relevant_direction
+from survey.models import CitizenEvent, CitizenEventKind, Response, ResponseStatus
 
 
 @dataclass(frozen=True)
@@ -58,21 +58,11 @@ def load(db: Session, registry: InstrumentRegistry, citizen_id: int) -> list[Mea
     ).all()
     if not responses:
         return []
-    texts: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-    for response_id, code, value in db.execute(
-        select(col(Answer.response_id), col(Answer.item_code), col(Answer.value))
-        .where(col(Answer.response_id).in_([r.id for r in responses]))
-        .order_by(col(Answer.response_id), col(Answer.item_code), col(Answer.position))
-    ):
-        texts[response_id][code].append(value)
+    texts = answer_rows.texts_of(db, [r.id for r in responses])
     found = []
     for r in responses:
         definition = registry.get(r.form_id, r.form_version)
-        answers = {
-            code: answer_values.decode(definition.item(code), stored)
-            for code, stored in texts[r.id].items()
-            if definition.has_item(code)
-        }
+        answers = answer_rows.decode(definition, texts.get(r.id, {}), r.id)
         found.append(
             Measurement(
                 r.id, r.form_id, r.form_version, r.point, r.administered_on, r.mode, answers
@@ -127,20 +117,7 @@ class ScoreSeries:
     @property
     def overall_relevant(self) -> bool:
         change = self.overall_change
-        return (
-            change is not None
-            and self.rule.relevant_change is not None
-            and abs(change) >= self.rule.relevant_change
-        )
-
-
-def score_rule(registry: InstrumentRegistry, code: str) -> ScoreRule | None:
-    """The newest definition of a score rule, wherever it is defined."""
-    for definition in sorted(registry, key=lambda v: -v.version):
-        for rule in definition.scores:
-            if rule.code == code:
-                return rule
-    return None
+        return change is not None and relevant_direction(self.rule, change) != 0
 
 
 def score_series(
@@ -163,11 +140,7 @@ def score_series(
             points.append(ScorePoint(m.point, m.administered_on, None, None, None, False))
             continue
         change = score.value - previous if previous is not None else None
-        relevant = (
-            change is not None
-            and rule.relevant_change is not None
-            and abs(change) >= rule.relevant_change
-        )
+        relevant = change is not None and relevant_direction(rule, change) != 0
         points.append(
             ScorePoint(
                 m.point,

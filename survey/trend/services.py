@@ -87,7 +87,7 @@ def _who5(
     lang: str,
 ) -> Chart:
     series = data.score_series(measurements, registry, layout.score)
-    rule = series.rule if series else data.score_rule(registry, layout.score)
+    rule = series.rule if series else registry.score_rule(layout.score)
     title = rule.title.get(lang) if rule else layout.score
     if series is None or not series.points:
         return Chart("who5", title, None, empty=_("No citizen form has been submitted yet."))
