@@ -21,8 +21,8 @@ from survey.home import bp as home_bp
 from survey.instruments import load_registry
 from survey.instruments.asking import describe, describe_condition
 from survey.interop.views import bp as interop_bp
+from survey.kiosk.guard import guard as kiosk_guard
 from survey.kiosk.views import bp as kiosk_bp
-from survey.kiosk.views import guard as kiosk_guard
 from survey.main import bp as main_bp
 from survey.reports.views import bp as reports_bp
 from survey.responses import bp as responses_bp

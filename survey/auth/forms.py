@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
+from survey.auth.pins import pin_problems
 from survey.forms_base import Form
-from survey.kiosk.pins import pin_problems
 
 
 class LoginForm(Form):
@@ -52,7 +52,7 @@ class PinForm(Form):
     )
 
     def validate_pin(self, field: PasswordField) -> None:
-        """One rule for PINs, in survey.kiosk.pins; here only its words."""
+        """One rule for PINs, in survey.auth.pins; here only its words."""
         problems = pin_problems(field.data or "")
         if problems:
             raise ValidationError(str(PIN_PROBLEMS[problems[0]]))

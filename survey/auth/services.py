@@ -13,8 +13,8 @@ from sqlmodel import Session, col
 
 from survey import audit
 from survey.auth.passwords import generate_password, password_problems
+from survey.auth.pins import pin_problems
 from survey.auth.principal import Principal
-from survey.kiosk.pins import pin_problems
 from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
 from survey.passwords import hash_password, needs_rehash, token_digest, verify_password
 

@@ -9,17 +9,14 @@ from typing import cast
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -29,9 +26,8 @@ from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
 from survey.forms import build_form, field_name
-from survey.forms_base import Form, add_error, choices
-from survey.i18n import LOCALES
-from survey.instruments import InstrumentRegistry, UnknownInstrument
+from survey.forms_base import add_error, choices
+from survey.instruments import UnknownInstrument
 from survey.instruments.asking import Page, pages, visible
 from survey.instruments.schema import InstrumentVersion
 from survey.kiosk import handover
@@ -39,17 +35,10 @@ from survey.kiosk.services import can_hand_over
 from survey.models import Citizen, Mode, Response, ResponseStatus, User
 from survey.responses import pages as page_input
 from survey.responses import services
+from survey.responses.flow import handle_page_post, locale, registry, render_page, switch_language
 from survey.responses.forms import AmendForm, StartForm
 
 bp = Blueprint("responses", __name__)
-
-
-def registry() -> InstrumentRegistry:
-    return current_app.extensions["survey.instruments"]
-
-
-def locale() -> str:
-    return str(get_locale())
 
 
 def _load(response_id: int, *, edit: bool) -> tuple[Response, Citizen, InstrumentVersion]:
@@ -132,71 +121,6 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
     return render_template(
         "responses/start.html", form=form, citizen=citizen, point=point, definition=definition
     ), 422 if form.errors else 200
-
-
-def render_page(
-    response: Response,
-    citizen: Citizen,
-    definition: InstrumentVersion,
-    page: Page,
-    every: list[Page],
-    form: Form,
-    *,
-    kiosk: bool,
-    status: int = 200,
-) -> ResponseReturnValue:
-    answers = services.stored_answers(get_session(), response, definition)
-    return render_template(
-        "responses/page.html",
-        response=response,
-        citizen=citizen,
-        definition=definition,
-        page=page,
-        pages=every,
-        form=form,
-        shown=visible(definition, answers, response.point),
-        field_name=field_name,
-        locale=locale(),
-        kiosk=kiosk,
-        draft_key=services.draft_key(response),
-        can_hand_over=not kiosk and can_hand_over(response),
-        tablet_form="questionnaire" if kiosk else None,
-        kiosk_state="answering" if kiosk else None,
-    ), status
-
-
-def switch_language(action: str) -> bool:
-    """The language buttons inside a questionnaire post the page first: nothing typed is lost."""
-    prefix, _sep, chosen = action.partition(":")
-    if prefix == "language" and chosen in LOCALES:
-        session["locale"] = chosen
-        return True
-    return False
-
-
-def handle_page_post(
-    response: Response, definition: InstrumentVersion, page: Page, actor: User | None
-) -> page_input.PageInput:
-    """Save a posted page: valid answers are stored even when another field has an error."""
-    db = get_session()
-    try:
-        given = page_input.read(page, definition, locale(), request.form)
-    except page_input.TamperedPost as exc:
-        abort(
-            400,
-            description=_(
-                "The page was sent with something it does not contain (%(detail)s). "
-                "Nothing was saved from it.",
-                detail=str(exc),
-            ),
-        )
-    try:
-        services.save_answers(db, response, definition, given.values, actor=actor)
-    except services.ResponseError:  # submitted meanwhile (another device, a double tap)
-        db.rollback()
-        abort(409, description=_("The form was submitted meanwhile; nothing more was saved."))
-    db.commit()
-    return given
 
 
 @bp.route("/responses/<int:response_id>/page/<int:number>", methods=["GET", "POST"])

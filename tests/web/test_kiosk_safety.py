@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from survey.db import get_engine
-from survey.kiosk.pins import pin_problems
+from survey.auth.pins import pin_problems
 from survey.models import (
     Answer,
     AuditEvent,
