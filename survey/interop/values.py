@@ -3,36 +3,18 @@ ISO text, several multiple-choice codes separated by ";", free text as is, empty
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import date
 
+from survey.instruments.cells import parse_date, parse_int
 from survey.instruments.schema import AnswerValue, Item, ItemType
 from survey.interop.csvio import MULTIPLE_SEPARATOR, _, guard, shown, unguard
 
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+__all__ = ["BadValue", "cell", "parse", "parse_date", "parse_int"]
 
 
 class BadValue(ValueError):
     """A value that does not fit its item; the message is for the person who wrote the file and
     never repeats a free text or a CPR-like number (they may hold personal details)."""
-
-
-def parse_date(text: str) -> date | None:
-    """An ISO YYYY-MM-DD date, or None (Python also reads 20260101, which the format does not)."""
-    text = text.strip()
-    if not _ISO_DATE.match(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def parse_int(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if _INTEGER.match(text) else None
 
 
 def parse(item: Item, raw: str) -> AnswerValue | None:
