@@ -20,6 +20,7 @@ from survey.forms.fields import check_registry
 from survey.home import bp as home_bp
 from survey.instruments import load_registry
 from survey.instruments.asking import describe, describe_condition
+from survey.instruments.types import check_item_types
 from survey.interop.views import bp as interop_bp
 from survey.kiosk.guard import guard as kiosk_guard
 from survey.kiosk.views import bp as kiosk_bp
@@ -64,9 +65,11 @@ def _configure(
 
 
 def _load_instruments(app: Flask) -> None:
-    """Every instrument file is checked at start-up: a broken or edited one stops the app."""
+    """Every instrument file is checked at start-up: a broken or edited one stops the app; so
+    does an item type without a form field factory or without one of its facets."""
     app.extensions[INSTRUMENTS] = load_registry(app.config["INSTRUMENTS_DIR"])
     check_registry()
+    check_item_types()
 
 
 def _register_blueprints(app: Flask) -> None:

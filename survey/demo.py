@@ -15,9 +15,10 @@ from statistics import NormalDist
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
-from survey.instruments import InstrumentRegistry, InstrumentVersion, Item, ItemType
+from survey.instruments import InstrumentRegistry, InstrumentVersion, Item
 from survey.instruments import values as answer_values
 from survey.instruments.schema import AnswerValue
+from survey.instruments.types import ITEM_TYPES
 from survey.models import (
     STATUS_REASONS,
     Answer,
@@ -215,16 +216,9 @@ class _Generator:
         return self.generic(item)
 
     def generic(self, item: Item) -> AnswerValue | None:
-        """Items the profiles do not know (a later version's new items): any valid answer."""
-        if item.type is ItemType.SINGLE_CHOICE:
-            return self.rng.choice(item.codes)
-        if item.type is ItemType.MULTIPLE_CHOICE:
-            return tuple(sorted(self.rng.sample(item.codes, k=min(2, len(item.codes)))))
-        if item.type is ItemType.INTEGER:
-            return self.rng.randint(item.min or 0, item.max or 0)
-        if item.type is ItemType.DATE:
-            return self.today - timedelta(days=self.rng.randint(0, 365))
-        return None  # free text stays empty in the demo: it is where personal details would go
+        """Items the profiles do not know (a later version's new items): any valid answer, as
+        the item's type picks it (free text stays empty: it is where personal details go)."""
+        return ITEM_TYPES[item.type].sample(item, self.rng, self.today)
 
     def answers(
         self, form: InstrumentVersion, citizen: _Person, point: int, skip_rate: float

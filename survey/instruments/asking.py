@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 
-from babel.dates import format_date
-
-from survey.instruments.schema import AnswerValue, InstrumentVersion, Item, ItemType, Section
+from survey.instruments.schema import AnswerValue, InstrumentVersion, Item, Section
+from survey.instruments.types import ITEM_TYPES
 
 
 @dataclass(frozen=True)
@@ -46,21 +44,10 @@ def visible(
 
 
 def describe(item: Item, value: AnswerValue | None, locale: str) -> str | None:
-    """An answer as the respondent saw it: answer labels, the number with its unit, the date."""
+    """An answer as the respondent saw it (its item type's `describe`); None when unanswered."""
     if value is None:
         return None
-    if item.is_choice:
-        codes = value if isinstance(value, tuple) else (value,)
-        labels = []
-        for code in codes:
-            option = item.option(code) if isinstance(code, int) else None
-            labels.append(option.label.get(locale) if option else str(code))
-        return "; ".join(labels)
-    if item.type is ItemType.INTEGER and item.unit is not None:
-        return f"{value} {item.unit.get(locale)}"
-    if isinstance(value, date):
-        return format_date(value, "long", locale=locale)
-    return str(value)
+    return ITEM_TYPES[item.type].describe(item, value, locale)
 
 
 def describe_condition(

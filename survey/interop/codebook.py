@@ -12,8 +12,9 @@ from typing import IO
 from openpyxl import Workbook
 
 from survey.instruments import InstrumentRegistry
-from survey.instruments.schema import Item, ItemType, ScoreRule, Text
-from survey.interop.csvio import MULTIPLE_SEPARATOR, guard, spreadsheet_row
+from survey.instruments.schema import Item, ScoreRule, Text
+from survey.instruments.types import ITEM_TYPES
+from survey.interop.csvio import guard, spreadsheet_row
 from survey.models import STATUS_REASONS, CourseStatus, Mode
 
 CODEBOOK_COLUMNS = (
@@ -211,8 +212,9 @@ def rows(registry: InstrumentRegistry) -> Iterator[dict[str, object]]:
                 ),
                 baseline_only="yes" if item.baseline else "",
             )
-            if item.type is ItemType.MULTIPLE_CHOICE:
-                base["scoring"] = f"several codes separated by '{MULTIPLE_SEPARATOR}'"
+            separator = ITEM_TYPES[item.type].codebook(item).separator
+            if separator is not None:
+                base["scoring"] = f"several codes separated by '{separator}'"
         if variable.rule is not None:
             base["scoring"] = describe_rule(variable.rule)
         for code in variable.codes:
@@ -282,7 +284,8 @@ def write_markdown(registry: InstrumentRegistry, out: IO[str]) -> int:
             out.write(f"- versions: {versions}\n")
         item = variable.item
         if item is not None:
-            if item.type is ItemType.INTEGER:
+            facts = ITEM_TYPES[item.type].codebook(item)
+            if facts.ranged:
                 unit = f" {item.unit.en}" if item.unit else ""
                 out.write(f"- range: {item.min}–{item.max}{unit}\n")
             if item.show_when:
@@ -290,8 +293,8 @@ def write_markdown(registry: InstrumentRegistry, out: IO[str]) -> int:
                 out.write(f"- asked when: `{item.show_when.item}` is {values}\n")
             if item.baseline:
                 out.write("- asked only at point 1 (baseline)\n")
-            if item.type is ItemType.MULTIPLE_CHOICE:
-                out.write(f"- several codes separated by `{MULTIPLE_SEPARATOR}`\n")
+            if facts.separator is not None:
+                out.write(f"- several codes separated by `{facts.separator}`\n")
             out.write("- not answered: empty cell\n")
         if variable.rule is not None:
             out.write(f"- scoring: {describe_rule(variable.rule)}\n")

@@ -16,6 +16,12 @@ from flask import has_app_context, has_request_context
 from flask_babel import force_locale, gettext
 from openpyxl.cell import WriteOnlyCell
 
+# The cell format answer values share with the item types (MULTIPLE_SEPARATOR, FORMULA_STARTS,
+# guard, unguard) lives with them; the rest of interop imports it from here.
+from survey.instruments.cells import FORMULA_STARTS as FORMULA_STARTS
+from survey.instruments.cells import MULTIPLE_SEPARATOR as MULTIPLE_SEPARATOR
+from survey.instruments.cells import guard as guard
+from survey.instruments.cells import unguard as unguard
 from survey.models import CPR_PATTERN
 
 if TYPE_CHECKING:
@@ -40,14 +46,8 @@ RESPONSE_COLUMNS = (
     "item",
     "value",
 )
-MULTIPLE_SEPARATOR = ";"
-"""Between the codes of a multiple-choice answer, whatever the file's delimiter (in a
-semicolon file the field is quoted, which the csv module does on both ends)."""
-
 DELIMITERS = (",", ";")
 MAX_SHOWN_PROBLEMS = 50
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""What makes Excel (and LibreOffice) read a CSV cell as a formula."""
 
 
 def _(message: str, /, **params: object) -> str:
@@ -64,21 +64,6 @@ def _(message: str, /, **params: object) -> str:
 def shown(raw: str) -> str:
     """A cell's text as a message may repeat it: trimmed, with every CPR-like number masked."""
     return CPR_PATTERN.sub("(CPR?)", raw.strip())
-
-
-def _formula_like(text: str) -> bool:
-    return text.lstrip("'").startswith(FORMULA_STARTS)
-
-
-def guard(text: str) -> str:
-    """A free text as a CSV cell that no spreadsheet runs as a formula: one ' before a text that
-    starts with = + - @ tab or CR, also when quotes precede it, so that `unguard` is exact."""
-    return "'" + text if _formula_like(text) else text
-
-
-def unguard(text: str) -> str:
-    """The reverse of `guard`, for the cells of people's texts in an imported file."""
-    return text[1:] if text.startswith("'") and _formula_like(text[1:]) else text
 
 
 def spreadsheet_row(sheet: WriteOnlyWorksheet, values: Iterable[object]) -> list[object]:

@@ -28,10 +28,10 @@ from survey.instruments.schema import (
     AnswerValue,
     InstrumentVersion,
     Item,
-    ItemType,
     Section,
     Text,
 )
+from survey.instruments.types import ITEM_TYPES
 from survey.interop.pseudonyms import Pseudonyms
 from survey.models import Citizen, Response, ResponseStatus
 
@@ -70,14 +70,6 @@ WHO5_ITEM_CODES = {
     "who5.3": "406202006",
     "who5.4": "404949004",
     "who5.5": "247752005",
-}
-
-_FHIR_TYPES = {
-    ItemType.SINGLE_CHOICE: "choice",
-    ItemType.MULTIPLE_CHOICE: "choice",
-    ItemType.INTEGER: "integer",
-    ItemType.DATE: "date",
-    ItemType.TEXT: "text",
 }
 
 RESPONSES_PER_CHUNK = 500
@@ -152,9 +144,10 @@ def _group(definition: InstrumentVersion, section: Section, scored: set[str]) ->
 
 
 def _question(definition: InstrumentVersion, item: Item, scored: bool) -> Resource:
+    shape = ITEM_TYPES[item.type].fhir_question(item)
     question: Resource = {
         "linkId": item.code,
-        "type": _FHIR_TYPES[item.type],
+        "type": shape.type,
         "text": item.text.da,
         "_text": _translated(item.text),
     }
@@ -163,19 +156,18 @@ def _question(definition: InstrumentVersion, item: Item, scored: bool) -> Resour
         question["code"] = [{"system": SNOMED, "code": WHO5_ITEM_CODES[item.code]}]
     if item.required:
         question["required"] = True
-    if item.type is ItemType.MULTIPLE_CHOICE:
+    if shape.repeats:
         question["repeats"] = True
-    if item.is_choice:
+    if shape.options:
         question["answerOption"] = [_option(item.code, o, scored) for o in item.answers]
-    if item.type is ItemType.INTEGER:
-        if item.min is not None:
-            extensions.append({"url": MIN_VALUE, "valueInteger": item.min})
-        if item.max is not None:
-            extensions.append({"url": MAX_VALUE, "valueInteger": item.max})
-        if item.unit is not None:
-            extensions.append({"url": UNIT, "valueCoding": {"display": item.unit.da}})
-    if item.type is ItemType.TEXT:
-        question["maxLength"] = item.text_limit
+    if shape.min is not None:
+        extensions.append({"url": MIN_VALUE, "valueInteger": shape.min})
+    if shape.max is not None:
+        extensions.append({"url": MAX_VALUE, "valueInteger": shape.max})
+    if shape.unit is not None:
+        extensions.append({"url": UNIT, "valueCoding": {"display": shape.unit.da}})
+    if shape.max_length is not None:
+        question["maxLength"] = shape.max_length
     if item.baseline:
         extensions.append({"url": BASELINE_EXTENSION, "valueBoolean": True})
     if item.show_when is not None:
@@ -293,18 +285,16 @@ def questionnaire_response(
 
 
 def _answers(item: Item, value: AnswerValue) -> list[Resource]:
-    if item.is_choice:
-        codes = value if isinstance(value, tuple) else (value,)
-        return [{"valueCoding": _coding(item, code)} for code in codes]  # type: ignore[arg-type]
-    if item.type is ItemType.INTEGER:
-        return [{"valueInteger": value}]
-    if item.type is ItemType.DATE:
-        return [{"valueDate": value.isoformat()}]  # type: ignore[union-attr]
-    return [{"valueString": value}]
+    """The answers as the item's type gives them: `value[x]` of its FHIR datatype, a code
+    as a Coding of the item's code system."""
+    return [
+        {"valueCoding": _coding(item, json)} if datatype == "Coding" else {f"value{datatype}": json}
+        for datatype, json in ITEM_TYPES[item.type].fhir_answers(item, value)
+    ]
 
 
-def _coding(item: Item, code: int) -> Resource:
-    option = item.option(code)
+def _coding(item: Item, code: object) -> Resource:
+    option = item.option(code) if isinstance(code, int) else None
     if option is None:
         raise ValueError(f"{item.code}: an answer code is not among the item's answers")
     return {"system": answer_system(item.code), "code": str(code), "display": option.label.da}

@@ -17,8 +17,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from survey.db import get_engine
 from survey.auth.pins import pin_problems
+from survey.db import get_engine
 from survey.models import (
     Answer,
     AuditEvent,
