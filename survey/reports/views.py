@@ -35,7 +35,7 @@ from survey.models import CourseStatus, Role, Team, TeamMembership, User
 from survey.reports import web
 from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.grid import make_grid
-from survey.reports.service import TABLES, ReportRequest, build, parse_points
+from survey.reports.services import TABLES, ReportRequest, build, parse_points
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

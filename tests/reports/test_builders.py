@@ -11,7 +11,7 @@ from survey.instruments.schema import Band, ScoreRule, Text
 from survey.reports import builders, render
 from survey.reports.filters import Filters, ReportError
 from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
-from survey.reports.service import parse_points, score_rule
+from survey.reports.services import parse_points, score_rule
 
 
 def test_independence_test_chooses_and_warns() -> None:
