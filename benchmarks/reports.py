@@ -7,7 +7,7 @@ Run from the project root:
 
 For each database it builds a throwaway database migrated with `survey.migrate.upgrade`, loads
 a synthetic cohort with answers to every item of the real instruments (the demo's answer
-profiles), then times `survey.reports.service.build` for each table against a plain SQL query,
+profiles), then times `survey.reports.services.build` for each table against a plain SQL query,
 written here, that computes the same figures, and checks that both give the same numbers.
 This is a benchmark, not a test: it is not collected by pytest.
 """
@@ -45,7 +45,7 @@ from survey.instruments import InstrumentRegistry, InstrumentVersion
 from survey.instruments import values as answer_values
 from survey.migrate import upgrade
 from survey.reports import builders
-from survey.reports.service import ReportRequest, build, score_rule
+from survey.reports.services import ReportRequest, build, score_rule
 from survey.schedule import add_months
 
 TODAY = date(2026, 11, 1)

@@ -10,6 +10,8 @@ from survey.config import PROJECT_ROOT
 LOCALES = ("da", "en")
 DEFAULT_LOCALE = "da"
 LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
+TRANSLATIONS = PROJECT_ROOT / "translations"
+"""The message catalogs (translations/<locale>/LC_MESSAGES/messages.mo)."""
 
 
 def select_locale() -> str:
@@ -27,6 +29,6 @@ def init_app(app: Flask) -> None:
         locale_selector=select_locale,
         default_locale=DEFAULT_LOCALE,
         default_timezone="Europe/Copenhagen",
-        default_translation_directories=str(PROJECT_ROOT / "translations"),
+        default_translation_directories=str(TRANSLATIONS),
     )
     app.jinja_env.globals.update(LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale)

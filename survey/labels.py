@@ -1,6 +1,63 @@
-"""UI names for the codes stored in the database (statuses, reasons, roles, schedule states)."""
+"""UI names for the codes stored in the database (statuses, reasons, roles, schedule states).
 
-from flask_babel import lazy_gettext as _l
+Each is a lazy label: the page shows it in the request's language, and `in_language` gives it in
+a language asked for without a request (the report tables take `lang`, as `survey report
+--lang` does). This module is the one source of these names for the app and the reports.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel.support import NullTranslations, Translations
+from flask_babel import gettext as _gettext
+from flask_babel import pgettext as _pgettext
+from flask_babel.speaklater import LazyString
+
+from survey.i18n import TRANSLATIONS
+
+
+class Label(LazyString):
+    """A lazy gettext label that remembers its message, so it can also be shown in a language
+    chosen by the caller rather than by the request."""
+
+    def __init__(self, msgid: str, context: str | None = None) -> None:
+        if context is None:
+            super().__init__(_gettext, msgid)
+        else:
+            super().__init__(_pgettext, context, msgid)
+        self.msgid = msgid
+        self.context = context
+
+    def in_language(self, lang: str) -> str:
+        """The label in `lang` ("da" or "en"), from the same catalogs the app reads."""
+        catalog = _catalog(lang)
+        if self.context is None:
+            return str(catalog.gettext(self.msgid))
+        return str(catalog.pgettext(self.context, self.msgid))
+
+
+@cache
+def _catalog(lang: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [lang])
+
+
+def _l(msgid: str) -> Label:
+    """A label (extracted by `survey translations update`, which knows `_l`)."""
+    return Label(msgid)
+
+
+def pgettext(context: str, msgid: str) -> Label:
+    """A label with a translation context, for one English text that needs two Danish ones.
+    Lazy despite its name: the name is Babel's default keyword, which is how `survey
+    translations update` extracts it with its context."""
+    return Label(msgid, context)
+
+
+def in_language(labels: dict[str, Label], lang: str) -> dict[str, str]:
+    """Every label of `labels`, keyed as it is, in `lang`."""
+    return {code: label.in_language(lang) for code, label in labels.items()}
+
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -12,6 +69,13 @@ STATUS_LABELS = {
     "ended_planned": _l("Ended as planned"),
     "ended_unplanned": _l("Ended unplanned"),
 }
+REPORT_STATUS_LABELS = {
+    "active": pgettext("evaluation report", "Active course"),
+    "ended_planned": pgettext("evaluation report", "Ended as planned"),
+    "ended_unplanned": pgettext("evaluation report", "Ended unplanned"),
+}
+"""The statuses as the evaluation report's cohort tables name them (5.1, 5.2): a course that is
+"Fortsat igangværende", "Planlagt afsluttet"... (the app's own STATUS_LABELS are shorter)."""
 REASON_LABELS = {
     "employment": _l("Employment"),
     "education": _l("Education"),

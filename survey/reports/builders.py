@@ -1,7 +1,8 @@
 """Pure functions from query rows (and item definitions) to report tables.
 
 Every table is a dataclass whose `to_dict()` is the JSON contract of docs/reports.md. Labels
-come in the language asked for (`da`, the default, or `en`). Nothing here touches the database.
+come in the language asked for (`da`, the default, or `en`); those of the course statuses and
+end reasons are the app's (`survey.labels`). Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from scipy.stats.contingency import expected_freq
 
 from survey.instruments.schema import Item, ItemType, ScoreRule
 from survey.instruments.scoring import relevant_direction
+from survey.labels import REASON_LABELS, REPORT_STATUS_LABELS, in_language
 from survey.models import STATUS_REASONS, CourseStatus
 from survey.reports.filters import ReportError
 from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
@@ -25,21 +27,6 @@ from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
 LANGUAGES = ("da", "en")
 DEFAULT_TARGETS = {"employment": 0.20, "education_or_internship": 0.15}
 
-STATUS_LABELS = {
-    "active": {"da": "Fortsat igangværende forløb", "en": "Active course"},
-    "ended_planned": {"da": "Planlagt afsluttet forløb", "en": "Ended as planned"},
-    "ended_unplanned": {"da": "Uplanlagt afsluttet forløb", "en": "Ended unplanned"},
-}
-REASON_LABELS = {
-    "employment": {"da": "Beskæftigelse", "en": "Employment"},
-    "education": {"da": "Uddannelse", "en": "Education"},
-    "other": {"da": "Anden årsag", "en": "Other reason"},
-    "too_complex": {"da": "For komplekse problemer", "en": "Needs too complex for the programme"},
-    "not_motivated": {"da": "Ikke motiveret", "en": "Not motivated"},
-    "moved": {"da": "Fraflyttet", "en": "Moved away"},
-    "parental_leave": {"da": "Barsel", "en": "Parental leave"},
-    "not_target_group": {"da": "Ikke i målgruppen", "en": "Not in the target group"},
-}
 OUTCOME_LABELS = {
     "employment": {
         "da": ("Ikke i beskæftigelse", "I beskæftigelse"),
@@ -178,8 +165,8 @@ def build_status(rows: Iterable[tuple[str, str | None, int]], lang: str = "da") 
         n=sum(counts.values()),
         counts=counts,
         reasons=reasons,
-        labels={s: STATUS_LABELS[s][lang] for s in counts},
-        reason_labels={r: REASON_LABELS[r][lang] for r in REASON_LABELS},
+        labels={s: REPORT_STATUS_LABELS[s].in_language(lang) for s in counts},
+        reason_labels=in_language(REASON_LABELS, lang),
     )
 
 
@@ -450,7 +437,10 @@ def build_by_status(
     columns = Axis(
         "status",
         {"da": "Forløbsstatus", "en": "Course status"}[lang],
-        [Category(s.value, STATUS_LABELS[s.value][lang], s.value) for s in CourseStatus],
+        [
+            Category(s.value, REPORT_STATUS_LABELS[s.value].in_language(lang), s.value)
+            for s in CourseStatus
+        ],
     )
     matrix = _matrix(rows, columns, cells)
     return ByTable(item.code, point, "status", matrix, independence_test(_test_counts(matrix)))

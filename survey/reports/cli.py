@@ -15,7 +15,7 @@ from survey.db import session_scope
 from survey.models import CourseStatus, Team, User
 from survey.reports import render
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.service import TABLES, ReportRequest, build, parse_points
+from survey.reports.services import TABLES, ReportRequest, build, parse_points
 
 EXIT_BAD_INPUT = 2
 

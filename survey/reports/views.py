@@ -34,7 +34,8 @@ from survey.labels import STATUS_LABELS
 from survey.models import CourseStatus, Role, Team, TeamMembership, User
 from survey.reports import web
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.service import TABLES, ReportRequest, build, parse_points
+from survey.reports.grid import make_grid
+from survey.reports.services import TABLES, ReportRequest, build, parse_points
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -275,8 +276,9 @@ def index() -> ResponseReturnValue:
         error = error_message(exc)
     else:
         data = _shown(table, scope)
-        layout = web.layout(data, _lang())
-        chart = json.dumps(web.chart(data, _lang()), ensure_ascii=False)
+        grid = make_grid(data, _lang())
+        layout = web.page(grid)
+        chart = json.dumps(web.chart(grid, _lang()), ensure_ascii=False)
     return render_template(
         "reports/index.html",
         teams=teams,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from flask_babel import force_locale
 from scipy import stats
 
 from survey.config import PROJECT_ROOT
 from survey.instruments import load_registry
 from survey.instruments.schema import Band, ScoreRule, Text
-from survey.reports import builders, render
+from survey.labels import REASON_LABELS, REPORT_STATUS_LABELS, in_language
+from survey.reports import builders, render, web
 from survey.reports.filters import Filters, ReportError
+from survey.reports.grid import LAYOUTS
 from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
-from survey.reports.service import parse_points, score_rule
+from survey.reports.services import TABLES, parse_points, score_rule
 
 
 def test_independence_test_chooses_and_warns() -> None:
@@ -145,3 +148,26 @@ def test_score_rule_comes_from_the_instrument_files(real_registry) -> None:
     assert (found.multiply, found.relevant_change) == (4, 10)
     assert builders.band_limit(found, "poor_wellbeing") == 50
     assert builders.band_limit(found, "likely_depression") == 28
+
+
+def test_status_and_reason_labels_come_from_the_app() -> None:
+    table = builders.build_status([("ended_unplanned", "too_complex", 1)], "da").to_dict()
+    assert table["reason_labels"] == in_language(REASON_LABELS, "da")
+    assert table["reason_labels"]["too_complex"] == "For komplekse behov til indsatsen"
+    assert table["labels"] == in_language(REPORT_STATUS_LABELS, "da")
+    english = builders.build_status([], "en").to_dict()
+    assert english["reason_labels"]["too_complex"] == "Needs too complex for the programme"
+    assert english["labels"]["ended_planned"] == "Ended as planned"
+
+
+def test_a_label_reads_the_same_in_a_request_and_by_language(app) -> None:
+    for lang in ("da", "en"):
+        with app.test_request_context(), force_locale(lang):
+            shown = {code: str(label) for code, label in REPORT_STATUS_LABELS.items()}
+            reasons = {code: str(label) for code, label in REASON_LABELS.items()}
+        assert shown == in_language(REPORT_STATUS_LABELS, lang)
+        assert reasons == in_language(REASON_LABELS, lang)
+
+
+def test_every_table_kind_has_a_layout_a_chart_and_a_suppression() -> None:
+    assert set(LAYOUTS) == set(TABLES) == set(web.CHARTS) == set(web.SUPPRESSORS)

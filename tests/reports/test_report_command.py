@@ -11,7 +11,7 @@ import pytest
 
 from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.service import parse_points
+from survey.reports.services import parse_points
 
 
 def run(cohort, *args: str):

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from survey.reports.filters import Filters
-from survey.reports.service import ReportRequest, build
+from survey.reports.services import ReportRequest, build
 
 
 def table(cohort, name: str, **options) -> dict:
