@@ -15,6 +15,7 @@ from statistics import NormalDist
 from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
+from survey.citizens import services as citizens
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item
 from survey.instruments import values as answer_values
 from survey.instruments.schema import AnswerValue
@@ -325,18 +326,8 @@ def build_demo(
         person = _make_person(rng)
         due = [add_months(enrolled, 3 * k) for k in range(MAX_POINTS)]
         end_point = _course_end(rng, citizen, person, due, today)
-        session.add(citizen)
-        session.flush()
+        citizens.write_enrolment(session, citizen, recorded_by_id=consultant.id, audited=False)
         assert citizen.id is not None
-        session.add(
-            CitizenEvent(
-                citizen_id=citizen.id,
-                kind=CitizenEventKind.ENROLLED,
-                occurred_on=enrolled,
-                consultant_id=consultant.id,
-                recorded_by_id=consultant.id,
-            )
-        )
         reached = sum(d <= today for d in due)
         handover = rng.randint(2, reached) if reached >= 3 and rng.random() < 0.1 else None
         for point, due_on in enumerate(due, start=1):
@@ -392,16 +383,7 @@ def build_demo(
                     pending=pending,
                 )
         if citizen.ended_on:
-            session.add(
-                CitizenEvent(
-                    citizen_id=citizen.id,
-                    kind=CitizenEventKind.ENDED,
-                    occurred_on=citizen.ended_on,
-                    status=citizen.status,
-                    reason=citizen.status_reason,
-                    recorded_by_id=consultant.id,
-                )
-            )
+            citizens.write_end(session, citizen, recorded_by_id=consultant.id, audited=False)
         summary.statuses[citizen.status.value] = summary.statuses.get(citizen.status.value, 0) + 1
     session.flush()
     session.execute(

@@ -146,6 +146,21 @@ def enrol(
     citizen = Citizen(
         reference=reference, enrolled_on=enrolled_on, team_id=team_id, consultant_id=consultant.id
     )
+    return write_enrolment(db, citizen, recorded_by_id=principal.id)
+
+
+def write_enrolment(
+    db: Session,
+    citizen: Citizen,
+    *,
+    recorded_by_id: int | None,
+    actor: User | None = None,
+    details: dict | None = None,
+    audited: bool = True,
+) -> Citizen:
+    """The rows of an enrolment whose checks have passed: the citizen, its enrolment event and
+    the audit entry. The importer and the demo, which check whole files, write through it too,
+    so every citizen's history reads the same."""
     db.add(citizen)
     db.flush()
     assert citizen.id is not None
@@ -153,12 +168,15 @@ def enrol(
         CitizenEvent(
             citizen_id=citizen.id,
             kind=CitizenEventKind.ENROLLED,
-            occurred_on=enrolled_on,
-            recorded_by_id=principal.id,
-            consultant_id=consultant.id,
+            occurred_on=citizen.enrolled_on,
+            recorded_by_id=recorded_by_id,
+            consultant_id=citizen.consultant_id,
         )
     )
-    audit.record("citizen.enrol", citizen_id=citizen.id, session=db)
+    if audited:
+        audit.record(
+            "citizen.enrol", citizen_id=citizen.id, user=actor, session=db, details=details
+        )
     return citizen
 
 
@@ -224,24 +242,42 @@ def end_course(
     if ended_on > today:
         raise CitizenError("ended_on", _("The end date cannot be in the future."))
     citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus(status), reason, ended_on
+    write_end(db, citizen, recorded_by_id=principal.id)
+    return citizen
+
+
+def write_end(
+    db: Session,
+    citizen: Citizen,
+    *,
+    recorded_by_id: int | None,
+    actor: User | None = None,
+    details: dict | None = None,
+    audited: bool = True,
+) -> None:
+    """The rows of a course's end once the citizen carries it: the event and the audit entry."""
     assert citizen.id is not None
+    assert citizen.ended_on is not None
+    status = CourseStatus(citizen.status).value
     db.add(
         CitizenEvent(
             citizen_id=citizen.id,
             kind=CitizenEventKind.ENDED,
-            occurred_on=ended_on,
-            recorded_by_id=principal.id,
+            occurred_on=citizen.ended_on,
+            recorded_by_id=recorded_by_id,
             status=status,
-            reason=reason,
+            reason=citizen.status_reason,
         )
     )
+    if not audited:
+        return
     audit.record(
         "citizen.end",
         citizen_id=citizen.id,
+        user=actor,
         session=db,
-        details={"status": status, "reason": reason},
+        details={"status": status, "reason": citizen.status_reason, **(details or {})},
     )
-    return citizen
 
 
 def reopen(db: Session, principal: Principal, citizen: Citizen, *, on: date, today: date) -> None:

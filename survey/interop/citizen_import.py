@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from survey import audit, clock
+from survey import clock
+from survey.citizens import services as citizens
 from survey.interop.csvio import (
     CITIZEN_COLUMNS,
     FileRefused,
@@ -34,8 +35,6 @@ from survey.interop.values import parse_date
 from survey.models import (
     STATUS_REASONS,
     Citizen,
-    CitizenEvent,
-    CitizenEventKind,
     CourseStatus,
     Role,
     Team,
@@ -287,8 +286,8 @@ def _check_status(
 
 
 def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
-    """The rows survey.citizens.services.enrol and end_course write, audit entries included, so
-    the citizen's history and the trail read as for a citizen enrolled in the app."""
+    """Through the enrolment service's writers, so the citizen's history and the audit trail
+    read as for a citizen enrolled in the app; the file's checks are done already."""
     citizen = Citizen(
         reference=row.reference,
         enrolled_on=row.enrolled_on,
@@ -298,42 +297,11 @@ def _enrol(session: Session, row: _CitizenRow, actor: User | None) -> None:
         status_reason=row.status_reason,
         ended_on=row.ended_on,
     )
-    session.add(citizen)
-    session.flush()
-    assert citizen.id is not None
     recorded_by = actor.id if actor else None
-    session.add(
-        CitizenEvent(
-            citizen_id=citizen.id,
-            kind=CitizenEventKind.ENROLLED,
-            occurred_on=row.enrolled_on,
-            recorded_by_id=recorded_by,
-            consultant_id=row.consultant_id,
-        )
-    )
-    audit.record(
-        "citizen.enrol",
-        citizen_id=citizen.id,
-        user=actor,
-        session=session,
-        details={"import": True},
+    citizens.write_enrolment(
+        session, citizen, recorded_by_id=recorded_by, actor=actor, details={"import": True}
     )
     if row.status is not CourseStatus.ACTIVE:
-        assert row.ended_on is not None  # _check_status refuses an ended course without one
-        session.add(
-            CitizenEvent(
-                citizen_id=citizen.id,
-                kind=CitizenEventKind.ENDED,
-                occurred_on=row.ended_on,
-                recorded_by_id=recorded_by,
-                status=row.status.value,
-                reason=row.status_reason,
-            )
-        )
-        audit.record(
-            "citizen.end",
-            citizen_id=citizen.id,
-            user=actor,
-            session=session,
-            details={"status": row.status.value, "reason": row.status_reason, "import": True},
+        citizens.write_end(
+            session, citizen, recorded_by_id=recorded_by, actor=actor, details={"import": True}
         )
