@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlmodel import Session
 
 from survey.app import INSTRUMENTS, create_app
+from survey.citizens import services as citizens
 from survey.db import get_engine
 from survey.demo import _Generator, _make_person, build_demo
 from survey.instruments import values as answer_values
@@ -45,8 +46,6 @@ from survey.migrate import upgrade
 from survey.models import (
     Answer,
     Citizen,
-    CitizenEvent,
-    CitizenEventKind,
     Mode,
     Response,
     ResponseStatus,
@@ -73,16 +72,7 @@ def add_long_citizen(app: Flask, points: int) -> tuple[int, str]:
         citizen = Citizen(
             reference="BENCH-12", enrolled_on=enrolled, team_id=team_id, consultant_id=anne.id
         )
-        db.add(citizen)
-        db.flush()
-        db.add(
-            CitizenEvent(
-                citizen_id=citizen.id,
-                kind=CitizenEventKind.ENROLLED,
-                occurred_on=enrolled,
-                consultant_id=anne.id,
-            )
-        )
+        citizens.write_enrolment(db, citizen, recorded_by_id=None, audited=False)
         rows = []
         for point in range(1, points + 1):
             on = add_months(enrolled, 3 * (point - 1)) + timedelta(days=3)
