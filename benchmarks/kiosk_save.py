@@ -38,9 +38,9 @@ from sqlmodel import Session
 
 from survey.app import create_app
 from survey.db import get_engine
+from survey.hashing import hash_password
 from survey.migrate import upgrade
 from survey.models import Citizen, Role, Team, TeamMembership, User
-from survey.passwords import hash_password
 
 PASSWORD = "a benchmark passphrase 42"  # noqa: S105 - a throwaway account in a temp database
 VALUES = ("2", "4")

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import Session
 
 from survey.citizens import services as citizens
+from survey.hashing import hash_password
 from survey.instruments import InstrumentRegistry, InstrumentVersion, Item
 from survey.instruments import values as answer_values
 from survey.instruments.schema import AnswerValue
@@ -35,7 +36,6 @@ from survey.models import (
     TeamMembership,
     User,
 )
-from survey.passwords import hash_password
 from survey.schedule import add_months
 
 CITIZENS = 150

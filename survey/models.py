@@ -70,7 +70,7 @@ CPR_PATTERN = re.compile(r"(?<!\d)\d{6}[-\s]?\d{4}(?!\d)")
 REFERENCE_PATTERN = re.compile(r"^[\w\-./ ]{1,40}$")
 
 
-class ReferenceError_(ValueError):
+class InvalidReference(ValueError):
     """A citizen reference that may not be stored; `kind` is empty, cpr or format."""
 
     def __init__(self, kind: str, message: str):
@@ -82,15 +82,15 @@ def check_reference(reference: str) -> str:
     """A pseudonymous citizen reference, trimmed; never anything that looks like a CPR number."""
     cleaned = reference.strip() if isinstance(reference, str) else ""
     if not cleaned:
-        raise ReferenceError_("empty", "the citizen reference is empty")
+        raise InvalidReference("empty", "the citizen reference is empty")
     if CPR_PATTERN.search(cleaned):
-        raise ReferenceError_(
+        raise InvalidReference(
             "cpr",
             "the citizen reference looks like a CPR number (DDMMYY-XXXX or ten digits); "
             "use the pseudonymous reference the municipality assigned instead",
         )
     if not REFERENCE_PATTERN.match(cleaned):
-        raise ReferenceError_(
+        raise InvalidReference(
             "format",
             "the citizen reference may have at most 40 letters, digits, spaces and - _ . /",
         )

@@ -20,6 +20,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
+MAX_POINT = 40
+"""The highest measurement point: ten years of quarterly measurements, more than any programme
+runs. Forms, imports and the schedule all stop here."""
+
 __all__ = [
     "FormState",
     "FormStatus",
@@ -153,7 +157,7 @@ def build_schedule(
     done: Mapping[tuple[int, str], date] = _NOTHING_DONE,
     drafts: Collection[tuple[int, str]] = (),
     forms: Sequence[str] = ("citizen", "staff"),
-    max_points: int = 40,
+    max_points: int = MAX_POINT,
 ) -> list[PointSchedule]:
     """One citizen's measurement points as of `today`, in point order.
 

@@ -18,8 +18,7 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from survey import migrate
-from survey import passwords as survey_passwords
+from survey import hashing, migrate
 from survey.app import create_app
 from survey.db import get_engine
 from survey.demo import build_demo
@@ -31,7 +30,7 @@ REQUIRE_SYSTEM = os.environ.get("SURVEY_REQUIRE_SYSTEM_TESTS") == "1"
 # The suite logs in and unlocks tablets some thousand times, so tests hash with the cheapest
 # parameters instead; the code that hashes and verifies is the same, and hashes made with other
 # parameters still verify (argon2 keeps them in the hash).
-survey_passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+hashing._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def missing_system_package(what: str, install: str) -> None:

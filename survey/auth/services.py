@@ -12,11 +12,11 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from survey import audit
-from survey.auth.passwords import generate_password, password_problems
+from survey.auth.password_policy import generate_password, password_problems
 from survey.auth.pins import pin_problems
 from survey.auth.principal import Principal
+from survey.hashing import hash_password, needs_rehash, token_digest, verify_password
 from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
-from survey.passwords import hash_password, needs_rehash, token_digest, verify_password
 
 
 @cache

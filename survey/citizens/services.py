@@ -21,7 +21,7 @@ from survey.models import (
     CitizenEvent,
     CitizenEventKind,
     CourseStatus,
-    ReferenceError_,
+    InvalidReference,
     Response,
     ResponseStatus,
     Role,
@@ -134,7 +134,7 @@ def enrol(
 ) -> Citizen:
     try:
         reference = check_reference(reference)
-    except ReferenceError_ as exc:
+    except InvalidReference as exc:
         raise CitizenError("reference", _reference_message(exc.kind)) from None
     if db.execute(select(col(Citizen.id)).where(col(Citizen.reference) == reference)).first():
         raise CitizenError("reference", _("A citizen with this reference is already enrolled."))

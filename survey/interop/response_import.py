@@ -47,8 +47,8 @@ from survey.models import (
     User,
     utcnow,
 )
+from survey.schedule import MAX_POINT
 
-MAX_POINT = 40  # as survey.responses.services.start: no programme measures more often
 WRITE_BATCH = 1000  # responses per bulk insert: large enough to be fast, small enough to stream
 
 

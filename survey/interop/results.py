@@ -17,7 +17,7 @@ from survey.interop.csvio import (
 )
 from survey.models import (
     CPR_PATTERN,
-    ReferenceError_,
+    InvalidReference,
     User,
     check_reference,
 )
@@ -120,7 +120,7 @@ def reference_problem(raw: str) -> str | None:
     """Why a reference cannot be a citizen's, without ever repeating a CPR-like text."""
     try:
         check_reference(raw)
-    except ReferenceError_ as exc:
+    except InvalidReference as exc:
         if exc.kind == "cpr":
             return _("the citizen reference looks like a CPR number; CPR numbers are never stored.")
         if exc.kind == "empty":

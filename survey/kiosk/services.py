@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from survey import audit
 from survey.auth import services as accounts
+from survey.hashing import token_digest, verify_password
 from survey.models import (
     AuditEvent,
     KioskEnd,
@@ -30,7 +31,6 @@ from survey.models import (
     User,
     utcnow,
 )
-from survey.passwords import token_digest, verify_password
 
 SESSION_KEY = "kiosk"
 # Wrong unlocks a tablet takes before it ends; then only a full login continues the draft.

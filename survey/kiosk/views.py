@@ -14,11 +14,11 @@ from survey.auth import services as accounts
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
+from survey.hashing import token_digest
 from survey.i18n import LOCALES
 from survey.kiosk import bp, services
 from survey.kiosk.guard import calm, current, forget_kiosk, is_answering
 from survey.models import KioskLock, KioskSession, ResponseStatus
-from survey.passwords import token_digest
 from survey.redirects import local_target
 
 

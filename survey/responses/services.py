@@ -30,6 +30,7 @@ from survey.models import (
     User,
     utcnow,
 )
+from survey.schedule import MAX_POINT
 
 
 class ResponseError(ValueError):
@@ -94,7 +95,7 @@ def start(
         raise ResponseError("mode")
     if citizen.status != CourseStatus.ACTIVE:
         raise ResponseError("ended")
-    if point < 1 or point > 40:
+    if point < 1 or point > MAX_POINT:
         raise ResponseError("point")
     if administered_on > today or administered_on < citizen.enrolled_on:
         raise ResponseError("administered_on")

@@ -37,6 +37,7 @@ from survey.responses import pages as page_input
 from survey.responses import services
 from survey.responses.flow import handle_page_post, locale, registry, render_page, switch_language
 from survey.responses.forms import AmendForm, StartForm
+from survey.schedule import MAX_POINT
 
 bp = Blueprint("responses", __name__)
 
@@ -72,7 +73,7 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
         definition = registry().latest(form_id)
     except (NotVisible, UnknownInstrument):
         abort(404)
-    if not 1 <= point <= 40:
+    if not 1 <= point <= MAX_POINT:
         abort(404)
     assert citizen.id is not None
     existing = services.find(db, citizen.id, point, form_id)

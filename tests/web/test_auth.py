@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from survey.auth.passwords import generate_password, password_problems
+from survey.auth.password_policy import generate_password, password_problems
 from survey.db import get_engine
 from survey.models import AuditEvent, User, UserSession, utcnow
 from tests.conftest import login

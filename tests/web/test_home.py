@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from survey.db import get_engine
+from survey.hashing import hash_password
 from survey.models import (
     Citizen,
     Mode,
@@ -19,7 +20,6 @@ from survey.models import (
     TeamMembership,
     User,
 )
-from survey.passwords import hash_password
 from tests.conftest import login
 
 TODAY = "2026-06-10"

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from survey.auth.pins import pin_problems
 from survey.db import get_engine
+from survey.hashing import hash_password
 from survey.models import (
     Answer,
     AuditEvent,
@@ -32,7 +33,6 @@ from survey.models import (
     UserSession,
     utcnow,
 )
-from survey.passwords import hash_password
 from tests.conftest import login
 
 PASSWORD = "a long test passphrase 42"
