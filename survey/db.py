@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, CursorResult, Result
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session
@@ -86,3 +86,9 @@ def session_scope(app: Flask | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE or DELETE changed: its result is a CursorResult, which says so."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount

@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from survey import audit
 from survey.auth import services as accounts
+from survey.db import rowcount
 from survey.hashing import token_digest, verify_password
 from survey.models import (
     AuditEvent,
@@ -181,7 +182,7 @@ def lock(db: Session, kiosk: KioskSession, reason: KioskLock) -> None:
         .values(locked_at=utcnow(), locked_reason=reason.value)
     )
     db.refresh(kiosk)
-    if locked.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(locked) != 1:
         return
     response = db.get(Response, kiosk.response_id)
     audit.record(
@@ -210,7 +211,7 @@ def claim(db: Session, kiosk: KioskSession, page: int) -> bool:
         )
         .values(last_activity_at=now, page=page)
     )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(taken) != 1:
         db.rollback()
         db.refresh(kiosk)
         return False
@@ -309,7 +310,7 @@ def _end(db: Session, kiosk: KioskSession, reason: KioskEnd) -> bool:
         .values(ended_at=utcnow(), ended_reason=reason.value)
     )
     db.refresh(kiosk)
-    return ended.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(ended) == 1
 
 
 def tablet_drafts(db: Session, citizen_id: int) -> list[Response]:

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from survey import answers as answer_rows
 from survey import audit
+from survey.db import rowcount
 from survey.instruments import InstrumentRegistry
 from survey.instruments import values as answer_values
 from survey.instruments.asking import pages, visible
@@ -190,7 +191,7 @@ def _take_draft(db: Session, response: Response) -> None:
         .where(col(Response.id) == response.id, col(Response.status) == ResponseStatus.DRAFT)
         .values(updated_at=utcnow())
     )
-    if still_draft.rowcount != 1:  # type: ignore[attr-defined]
+    if rowcount(still_draft) != 1:
         raise ResponseError("submitted")
 
 

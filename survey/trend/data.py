@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -111,8 +112,8 @@ class ScoreSeries:
     @property
     def overall_change(self) -> float | None:
         """Latest minus first score, when there are two."""
-        scored = self.scored
-        return scored[-1].value - scored[0].value if len(scored) >= 2 else None  # type: ignore[operator]
+        values = [p.value for p in self.scored if p.value is not None]
+        return values[-1] - values[0] if len(values) >= 2 else None
 
     @property
     def overall_relevant(self) -> bool:
@@ -458,7 +459,8 @@ def _cell(definition: InstrumentVersion, m: Measurement, code: str, lang: str) -
     given = m.answers.get(code)
     if given is None:
         return Cell("", CellState.UNANSWERED)
-    option = item.option(given) if item.type is ItemType.SINGLE_CHOICE else None  # type: ignore[arg-type]
+    single = item.type is ItemType.SINGLE_CHOICE
+    option = item.option(given) if single and isinstance(given, int) else None
     state = CellState.SPECIAL if option is not None and not option.scored else CellState.ANSWERED
     return Cell(describe(item, given, lang) or "", state)
 
@@ -524,30 +526,26 @@ class Layout:
     bip_citizen_section: str = "citizen"
     bip_staff_section: str = "staff"
     # Consultant questions that look at the same thing as a citizen question.
-    pairs: Mapping[str, str] = None  # type: ignore[assignment]
+    pairs: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({"bip_c.1": "bip_s.1", "bip_c.2": "bip_s.4"})
+    )
     self_rated: tuple[str, ...] = ("health.mental", "health.physical")
     assessed: tuple[str, ...] = ("staff.mental_limits", "staff.physical_limits")
     # Items whose best answer is the lowest code (SF-36 item-1 order): drawn with the axis turned.
     best_low: frozenset[str] = frozenset({"health.mental", "health.physical"})
     # Activity items → (event, the answer code that means yes)
-    activities: Mapping[str, tuple[EventKind, int]] = None  # type: ignore[assignment]
+    activities: Mapping[str, tuple[EventKind, int]] = field(
+        default_factory=lambda: MappingProxyType(
+            {
+                "staff.employment": (EventKind.EMPLOYMENT, 1),
+                "staff.education": (EventKind.EDUCATION, 1),
+                "staff.internship": (EventKind.INTERNSHIP, 1),
+                "staff.network_meeting": (EventKind.NETWORK_MEETING, 1),
+                "staff.group_course": (EventKind.GROUP_COURSE, 1),
+            }
+        )
+    )
     hours_item: str = "staff.employment_hours"
-
-    def __post_init__(self) -> None:
-        if self.pairs is None:
-            object.__setattr__(self, "pairs", {"bip_c.1": "bip_s.1", "bip_c.2": "bip_s.4"})
-        if self.activities is None:
-            object.__setattr__(
-                self,
-                "activities",
-                {
-                    "staff.employment": (EventKind.EMPLOYMENT, 1),
-                    "staff.education": (EventKind.EDUCATION, 1),
-                    "staff.internship": (EventKind.INTERNSHIP, 1),
-                    "staff.network_meeting": (EventKind.NETWORK_MEETING, 1),
-                    "staff.group_course": (EventKind.GROUP_COURSE, 1),
-                },
-            )
 
     def bip_codes(self, registry: InstrumentRegistry) -> tuple[list[str], list[str]]:
         """The citizen's and the consultant's BIP item codes, from the newest BIP version."""

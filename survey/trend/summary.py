@@ -153,12 +153,13 @@ def _latest_gap(panel: Panel) -> str:
     """Where the citizen and the consultant last both answered on the scale, how far apart."""
     if panel.citizen is None or panel.staff is None:
         return ""
-    staff = {p.point: p.value for p in panel.staff.answered}
-    both = [p for p in panel.citizen.answered if p.point in staff]
+    staff = {p.point: p.value for p in panel.staff.answered if p.value is not None}
+    both = [p for p in panel.citizen.answered if p.point in staff and p.value is not None]
     if not both:
         return ""
     last = both[-1]
-    difference = last.value - staff[last.point]  # type: ignore[operator]
+    assert last.value is not None  # filtered above; the checker does not follow the list
+    difference = last.value - staff[last.point]
     if difference == 0:
         return _("At measurement %(n)d they agree.", n=last.point)
     return _(
