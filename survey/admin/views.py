@@ -7,13 +7,14 @@ from typing import cast
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from survey import audit
 from survey.access import roles_required
+from survey.admin import services as teams_service
 from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm, role_choices
 from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
 from survey.auth import services as accounts
@@ -178,31 +179,44 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
         abort(404)
     form = TeamForm(obj=existing)
     if form.validate_on_submit():
-        target = existing or Team(name=cast(str, form.name.data))  # InputRequired
-        form.populate_obj(target)
-        target.name = target.name.strip()
-        db.add(target)
+        settings = teams_service.TeamSettings(
+            name=cast(str, form.name.data),  # InputRequired: never None here
+            measurement_interval_months=cast(int, form.measurement_interval_months.data),
+            window_days=cast(int, form.window_days.data),
+            suppress_small_cells=bool(form.suppress_small_cells.data),
+        )
         try:
-            db.flush()
-        except IntegrityError:
-            db.rollback()
-            add_error(form.name, _("A team with this name exists."))
-        else:
-            audit.record(
-                "team.update" if existing else "team.create",
-                target=f"team:{target.id}",
-                details={
-                    "interval": target.measurement_interval_months,
-                    "window": target.window_days,
-                    "suppress_small_cells": target.suppress_small_cells,
-                },
+            saved = (
+                teams_service.update_team(db, existing, settings)
+                if existing
+                else teams_service.create_team(db, settings)
             )
+        except teams_service.TeamError as exc:
+            db.rollback()
+            add_error(getattr(form, exc.field), _team_message(exc))
+        else:
             db.commit()
-            flash(_("The team %(name)s is saved.", name=target.name), "success")
+            flash(_("The team %(name)s is saved.", name=saved.name), "success")
             return redirect(url_for("admin.teams"))
     return render_template("admin/team_form.html", form=form, team=existing), (
         422 if form.errors else 200
     )
+
+
+def _team_message(exc: teams_service.TeamError) -> str:
+    if exc.code == "taken":
+        return _("A team with this name exists.")
+    if exc.code == "range":
+        low, high = teams_service.RANGES[exc.field]
+        return _("Number must be between %(min)s and %(max)s.", min=low, max=high)
+    if exc.code == "long":
+        return ngettext(
+            "Field cannot be longer than %(max)d character.",
+            "Field cannot be longer than %(max)d characters.",
+            teams_service.NAME_MAX,
+            max=teams_service.NAME_MAX,
+        )
+    return _("This field is required.")
 
 
 def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
