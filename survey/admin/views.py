@@ -110,17 +110,22 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             ).scalars()
         )
     if form.validate_on_submit():
-        if user.id == current_user.id and form.role.data != Role.ADMIN:
-            add_error(form.role, _("You cannot take away your own administrator role."))
-        else:
-            full_name = cast(str, form.full_name.data)  # InputRequired: never None here
-            user.full_name, user.role = full_name.strip(), Role(form.role.data)
-            accounts.set_teams(db, user, form.teams.data or [])
-            audit.record(
-                "user.update",
-                target=f"user:{user.username}",
-                details={"role": user.role, "teams": sorted(form.teams.data or [])},
+        try:
+            accounts.update_user(
+                db,
+                user,
+                full_name=cast(str, form.full_name.data),  # InputRequired: never None here
+                role=Role(form.role.data),
+                team_ids=form.teams.data or [],
+                actor=current_user.user,
             )
+        except accounts.AccountError as exc:
+            db.rollback()
+            if str(exc) == "own_role":
+                add_error(form.role, _("You cannot take away your own administrator role."))
+            else:
+                add_error(form.teams, _account_message(str(exc)))
+        else:
             db.commit()
             flash(_("%(name)s is updated.", name=user.full_name), "success")
             return redirect(url_for("admin.users"))
@@ -147,10 +152,12 @@ def set_active(user_id: int) -> ResponseReturnValue:
     db = get_session()
     user = _user_or_404(user_id)
     active = request.form.get("active") == "1"
-    if user.id == current_user.id and not active:
+    try:
+        accounts.set_active(db, user, active, actor=current_user.user)
+    except accounts.AccountError:  # "own_account", the only refusal
+        db.rollback()
         flash(_("You cannot disable your own account."), "error")
     else:
-        accounts.set_active(db, user, active)
         db.commit()
         flash(
             _("%(name)s is enabled.", name=user.full_name)

@@ -1,5 +1,5 @@
-"""The admin pages' team changes and the service under them: refusals land on the field at
-fault."""
+"""The admin pages' team and user changes and the services under them: refusals land on the
+field at fault, and an administrator cannot lock themselves out."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from survey.admin.services import TeamError, TeamSettings, create_team, update_team
+from survey.auth.services import AccountError, set_active, update_user
 from survey.db import get_engine
-from survey.models import AuditEvent, Team
+from survey.models import AuditEvent, Role, Team, User
 from tests.conftest import login
 
 
@@ -82,3 +83,51 @@ def test_the_team_service_validates_and_audits(session: Session) -> None:
         assert (refused.value.code, refused.value.field) == (code, field)
     # Keeping its own name is no clash.
     update_team(session, team, TeamSettings("Team Øst", 6, 14))
+
+
+def test_an_admin_cannot_take_away_their_own_admin_role(demo_app) -> None:
+    with Session(get_engine(demo_app)) as db:
+        me = db.execute(select(User).where(User.username == "admin")).scalar_one()
+    response = _admin(demo_app).post(
+        f"/admin/users/{me.id}", data={"full_name": "Admin", "role": "consultant"}
+    )
+    assert response.status_code == 422
+    assert "Du kan ikke fjerne din egen administratorrolle." in response.get_data(as_text=True)
+    with Session(get_engine(demo_app)) as db:
+        assert db.get(User, me.id).role == Role.ADMIN
+        assert not db.execute(select(AuditEvent).where(AuditEvent.action == "user.update")).first()
+
+
+def test_an_admin_cannot_disable_themselves(demo_app) -> None:
+    with Session(get_engine(demo_app)) as db:
+        me = db.execute(select(User).where(User.username == "admin")).scalar_one()
+    admin = _admin(demo_app)
+    response = admin.post(f"/admin/users/{me.id}/active", data={"active": "0"})
+    assert response.status_code == 302
+    assert "Du kan ikke deaktivere din egen konto." in admin.get("/admin/users").get_data(
+        as_text=True
+    )
+    with Session(get_engine(demo_app)) as db:
+        assert db.get(User, me.id).is_active
+
+
+def test_the_user_services_refuse_self_demotion_only_for_the_actor(
+    session: Session, create_user
+) -> None:
+    me, other = create_user("me", role=Role.ADMIN), create_user("other", role=Role.ADMIN)
+    with pytest.raises(AccountError, match="own_role"):
+        update_user(session, me, full_name="Me", role=Role.CONSULTANT, team_ids=[], actor=me)
+    with pytest.raises(AccountError, match="own_account"):
+        set_active(session, me, False, actor=me)
+    update_user(session, me, full_name=" Me ", role=Role.ADMIN, team_ids=[], actor=me)
+    update_user(session, other, full_name="Other", role=Role.CONSULTANT, team_ids=[], actor=me)
+    set_active(session, other, False, actor=me)
+    set_active(session, me, False)  # the command line has no actor
+    assert (me.full_name, other.role, other.is_active, me.is_active) == (
+        "Me",
+        Role.CONSULTANT,
+        False,
+        False,
+    )
+    with pytest.raises(AccountError, match="team"):
+        update_user(session, other, full_name="Other", role=Role.ADMIN, team_ids=[999])
