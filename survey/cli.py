@@ -15,6 +15,7 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from werkzeug.serving import run_simple
 
 from survey import migrate
+from survey.admin.cli import teams
 from survey.app import INSTRUMENTS, create_app
 from survey.auth.cli import users
 from survey.cli_support import fail, run
@@ -47,7 +48,7 @@ cli = FlaskGroup(
 )
 
 
-for group in (db, instruments, users, import_, export, report):
+for group in (db, instruments, users, teams, import_, export, report):
     cli.add_command(group)
 
 
