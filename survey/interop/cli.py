@@ -7,20 +7,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO, TypeVar
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlmodel import Session
 
 from survey.app import INSTRUMENTS
 from survey.cli_support import fail
 from survey.db import session_scope
-from survey.interop import exporting, importing
+from survey.interop import importing
+from survey.interop.exports import BINARY, EXPORTS, Export, FileExport, FolderExport, Options
 from survey.interop.pseudonyms import Pseudonyms
-
-_F = TypeVar("_F", bound=Callable[..., object])
 
 
 @click.group("import", cls=AppGroup)
@@ -74,80 +71,25 @@ def export() -> None:
     audited."""
 
 
-def _output_option(func: _F) -> _F:
-    return click.option(
-        "-o",
-        "--output",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The file to write (default: standard output; XLSX needs a file).",
-    )(func)
-
-
-_real_option = click.option(
+_Decorator = Callable[[Callable[..., None]], Callable[..., None]]
+_output_option: _Decorator = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: standard output; XLSX needs a file).",
+)
+_real_option: _Decorator = click.option(
     "--real-references",
     is_flag=True,
     help="Write the citizens' real references instead of per-export pseudonyms.",
 )
-_semicolon_option = click.option(
+_semicolon_option: _Decorator = click.option(
     "--semicolon", is_flag=True, help="Separate fields with ; (for Danish Excel)."
 )
 
 
-def _export_csv(
-    output: Path | None, write: Callable[[Session, TextIO], exporting.ExportResult]
-) -> exporting.ExportResult:
-    """Write through `write(session, stream)` to the file or stdout, and commit the audit."""
-    with session_scope() as session:
-        if output is None:
-            return write(session, sys.stdout)
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with output.open("w", encoding="utf-8", newline="") as stream:
-            return write(session, stream)
-
-
-def _done(result: exporting.ExportResult, output: Path | None) -> None:
-    if output is not None:
-        click.echo(f"Wrote {result.rows} rows ({result.format}) to {output}.", err=True)
-
-
-@export.command("citizens")
-@_output_option
-@_real_option
-@_semicolon_option
-@with_appcontext
-def export_citizens(output: Path | None, real_references: bool, semicolon: bool) -> None:
-    """The citizens file, in the import format."""
-    result = _export_csv(
-        output,
-        lambda session, stream: exporting.export_citizens(
-            session,
-            stream,
-            pseudonyms=Pseudonyms(real=real_references),
-            delimiter=";" if semicolon else ",",
-        ),
-    )
-    _done(result, output)
-
-
-@export.command("long")
-@_output_option
-@_real_option
-@_semicolon_option
-@with_appcontext
-def export_long(output: Path | None, real_references: bool, semicolon: bool) -> None:
-    """Every submitted answer, one row each, in the import format."""
-    registry = current_app.extensions[INSTRUMENTS]
-    result = _export_csv(
-        output,
-        lambda session, stream: exporting.export_long(
-            session,
-            registry,
-            stream,
-            pseudonyms=Pseudonyms(real=real_references),
-            delimiter=";" if semicolon else ",",
-        ),
-    )
-    _done(result, output)
+def _options(real_references: bool, semicolon: bool) -> Options:
+    return Options(pseudonyms=Pseudonyms(real=real_references), delimiter=";" if semicolon else ",")
 
 
 def _format(output: Path | None, chosen: str | None, allowed: tuple[str, ...]) -> str:
@@ -159,88 +101,78 @@ def _format(output: Path | None, chosen: str | None, allowed: tuple[str, ...]) -
     return fmt
 
 
-@export.command("wide")
-@_output_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), help="Default: from -o.")
-@_real_option
-@_semicolon_option
-@with_appcontext
-def export_wide(
-    output: Path | None, fmt: str | None, real_references: bool, semicolon: bool
-) -> None:
-    """One row per citizen and point: items, scores, form versions, modes, dates and status."""
-    fmt = _format(output, fmt, ("csv", "xlsx"))
+def _write_file(export: FileExport, output: Path | None, fmt: str, options: Options) -> None:
+    """Write to the file or stdout (a binary format only to a file), and commit the audit."""
     registry = current_app.extensions[INSTRUMENTS]
-    pseudonyms = Pseudonyms(real=real_references)
-    delimiter = ";" if semicolon else ","
-    if fmt == "xlsx":
-        with session_scope() as session, output.open("wb") as stream:  # type: ignore[union-attr]
-            result = exporting.export_wide(
-                session, registry, stream, fmt="xlsx", pseudonyms=pseudonyms
+    if fmt in BINARY:
+        assert output is not None  # _format refuses otherwise
+        with session_scope() as session, output.open("wb") as stream:
+            result = export.write(session, registry, stream, fmt, options)
+    else:
+        with session_scope() as session:
+            if output is None:
+                result = export.write(session, registry, sys.stdout, fmt, options)
+            else:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                with output.open("w", encoding="utf-8", newline="") as stream:
+                    result = export.write(session, registry, stream, fmt, options)
+    if output is not None:
+        click.echo(f"Wrote {result.rows} rows ({result.format}) to {output}.", err=True)
+
+
+def _file_command(export: FileExport) -> Callable[..., None]:
+    def command(
+        output: Path | None,
+        fmt: str | None = None,
+        real_references: bool = False,
+        semicolon: bool = False,
+    ) -> None:
+        chosen = _format(output, fmt, export.formats) if len(export.formats) > 1 else None
+        _write_file(
+            export, output, chosen or export.formats[0], _options(real_references, semicolon)
+        )
+
+    decorators = [_output_option]
+    if len(export.formats) > 1:
+        decorators.append(
+            click.option(
+                "--format", "fmt", type=click.Choice(export.formats), help="Default: from -o."
             )
-    else:
-        result = _export_csv(
-            output,
-            lambda session, stream: exporting.export_wide(
-                session, registry, stream, pseudonyms=pseudonyms, delimiter=delimiter
-            ),
         )
-    _done(result, output)
+    return _decorate(command, decorators, export)
 
 
-@export.command("codebook")
-@_output_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "md"]), help="Default: from -o.")
-@with_appcontext
-def export_codebook(output: Path | None, fmt: str | None) -> None:
-    """What every column of the wide export means: codes, labels, missing values, scoring."""
-    fmt = _format(output, fmt, ("csv", "xlsx", "md"))
-    registry = current_app.extensions[INSTRUMENTS]
-    if fmt == "xlsx":
-        with session_scope() as session, output.open("wb") as stream:  # type: ignore[union-attr]
-            result = exporting.export_codebook(session, registry, stream, fmt="xlsx")
-    else:
-        result = _export_csv(
-            output,
-            lambda session, stream: exporting.export_codebook(
-                session, registry, stream, fmt="md" if fmt == "md" else "csv"
-            ),
-        )
-    _done(result, output)
+def _folder_command(export: FolderExport) -> Callable[..., None]:
+    def command(directory: Path, real_references: bool = False, semicolon: bool = False) -> None:
+        with session_scope() as session:
+            written = export.write(
+                session,
+                current_app.extensions[INSTRUMENTS],
+                directory,
+                _options(real_references, semicolon),
+            )
+        for path in written:
+            click.echo(str(path))
+
+    directory = click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+    return _decorate(command, [directory], export)
 
 
-@export.command("fhir")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@_real_option
-@with_appcontext
-def export_fhir(directory: Path, real_references: bool) -> None:
-    """A FHIR R4 Bundle per form version (Questionnaire and QuestionnaireResponses) in DIRECTORY."""
-    with session_scope() as session:
-        written = exporting.export_fhir(
-            session,
-            current_app.extensions[INSTRUMENTS],
-            directory,
-            pseudonyms=Pseudonyms(real=real_references),
-        )
-    for path in written:
-        click.echo(str(path))
+def _decorate(
+    command: Callable[..., None], decorators: list[_Decorator], export: Export
+) -> Callable[..., None]:
+    """The parameters in the order given, then --real-references and --semicolon if it has them."""
+    if export.real_references_option:
+        decorators.append(_real_option)
+    if export.semicolon_option:
+        decorators.append(_semicolon_option)
+    command = with_appcontext(command)
+    for decorate in reversed(decorators):
+        command = decorate(command)
+    return command
 
 
-@export.command("package")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@_real_option
-@_semicolon_option
-@with_appcontext
-def export_package(directory: Path, real_references: bool, semicolon: bool) -> None:
-    """The evaluator's package in DIRECTORY: citizens, long and wide answers (CSV and XLSX) and
-    the codebook (CSV, Markdown, XLSX), with ids that join across the files."""
-    with session_scope() as session:
-        written = exporting.export_package(
-            session,
-            current_app.extensions[INSTRUMENTS],
-            directory,
-            pseudonyms=Pseudonyms(real=real_references),
-            delimiter=";" if semicolon else ",",
-        )
-    for path in written:
-        click.echo(str(path))
+for _export in EXPORTS:
+    export.command(_export.name, help=_export.help)(
+        _file_command(_export) if isinstance(_export, FileExport) else _folder_command(_export)
+    )
