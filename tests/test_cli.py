@@ -11,8 +11,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlmodel import Session
 
 from survey.config import PROJECT_ROOT
+from survey.models import AuditEvent, Team
 
 SURVEY = shutil.which("survey") or "survey-is-not-installed"  # pip install -e . puts it on PATH
 
@@ -154,3 +157,53 @@ def test_demo_then_serve_gives_a_running_app(env: dict[str, str]) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+def test_teams_create_list_update_are_audited_and_refusals_are_named(
+    env: dict[str, str],
+) -> None:
+    assert run(["db", "upgrade"], env).returncode == 0
+    created = run(["teams", "create", "Team Øst", "--interval", "3", "--window", "21"], env)
+    assert created.returncode == 0, created.stderr
+    listed = run(["teams", "list"], env)
+    assert listed.returncode == 0, listed.stderr
+    assert re.search(r"^Team Øst +3 +21  hidden$", listed.stdout, re.MULTILINE), listed.stdout
+    updated = run(["teams", "update", "Team Øst", "--window", "14", "--show-small-cells"], env)
+    assert updated.returncode == 0, updated.stderr
+    assert "window ±14 days, small counts shown" in updated.stdout
+
+    for args, reason in (
+        (["create", "Team Øst"], "a team with this name exists"),
+        (["create", "Team Vest", "--interval", "13"], "--interval is 1 to 12 months"),
+        (["update", "Team Øst", "--window", "61"], "--window is 0 to 60 days"),
+        (["update", "Team Nope", "--window", "7"], "There is no team 'Team Nope'"),
+    ):
+        refused = run(["teams", *args], env)
+        assert refused.returncode == 2, refused.stdout
+        assert reason in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert run(["teams", "list"], env).stdout.count("Team ") == 1
+
+    engine = create_engine(env["SURVEY_DATABASE_URL"])
+    with Session(engine) as db:
+        team_id = db.execute(select(Team.id).where(Team.name == "Team Øst")).scalar_one()
+        trail = db.execute(
+            select(AuditEvent.action, AuditEvent.username, AuditEvent.target, AuditEvent.details)
+            .where(AuditEvent.action.in_(["team.create", "team.update"]))
+            .order_by(AuditEvent.id)
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in trail] == [
+        (
+            "team.create",
+            None,
+            f"team:{team_id}",
+            {"interval": 3, "window": 21, "suppress_small_cells": True},
+        ),
+        (
+            "team.update",
+            None,
+            f"team:{team_id}",
+            {"interval": 3, "window": 14, "suppress_small_cells": False},
+        ),
+    ]

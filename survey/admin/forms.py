@@ -12,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from survey.admin.services import NAME_MAX, RANGES
 from survey.forms_base import Form, SelectChoice, choices
 from survey.labels import ROLE_LABELS
 
@@ -44,16 +45,16 @@ class UserEditForm(Form):
 
 
 class TeamForm(Form):
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=NAME_MAX)])
     measurement_interval_months = IntegerField(
         _l("Months between measurements"),
         default=3,
-        validators=[InputRequired(), NumberRange(min=1, max=12)],
+        validators=[InputRequired(), NumberRange(*RANGES["measurement_interval_months"])],
     )
     window_days = IntegerField(
         _l("Window (days before and after the due date)"),
         default=21,
-        validators=[InputRequired(), NumberRange(min=0, max=60)],
+        validators=[InputRequired(), NumberRange(*RANGES["window_days"])],
     )
     suppress_small_cells = BooleanField(
         _l("Hide small numbers in reports"),

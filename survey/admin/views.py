@@ -7,13 +7,14 @@ from typing import cast
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from survey import audit
 from survey.access import roles_required
+from survey.admin import services as teams_service
 from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm, role_choices
 from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
 from survey.auth import services as accounts
@@ -109,17 +110,22 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             ).scalars()
         )
     if form.validate_on_submit():
-        if user.id == current_user.id and form.role.data != Role.ADMIN:
-            add_error(form.role, _("You cannot take away your own administrator role."))
-        else:
-            full_name = cast(str, form.full_name.data)  # InputRequired: never None here
-            user.full_name, user.role = full_name.strip(), Role(form.role.data)
-            accounts.set_teams(db, user, form.teams.data or [])
-            audit.record(
-                "user.update",
-                target=f"user:{user.username}",
-                details={"role": user.role, "teams": sorted(form.teams.data or [])},
+        try:
+            accounts.update_user(
+                db,
+                user,
+                full_name=cast(str, form.full_name.data),  # InputRequired: never None here
+                role=Role(form.role.data),
+                team_ids=form.teams.data or [],
+                actor=current_user.user,
             )
+        except accounts.AccountError as exc:
+            db.rollback()
+            if str(exc) == "own_role":
+                add_error(form.role, _("You cannot take away your own administrator role."))
+            else:
+                add_error(form.teams, _account_message(str(exc)))
+        else:
             db.commit()
             flash(_("%(name)s is updated.", name=user.full_name), "success")
             return redirect(url_for("admin.users"))
@@ -146,10 +152,12 @@ def set_active(user_id: int) -> ResponseReturnValue:
     db = get_session()
     user = _user_or_404(user_id)
     active = request.form.get("active") == "1"
-    if user.id == current_user.id and not active:
+    try:
+        accounts.set_active(db, user, active, actor=current_user.user)
+    except accounts.AccountError:  # "own_account", the only refusal
+        db.rollback()
         flash(_("You cannot disable your own account."), "error")
     else:
-        accounts.set_active(db, user, active)
         db.commit()
         flash(
             _("%(name)s is enabled.", name=user.full_name)
@@ -178,31 +186,44 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
         abort(404)
     form = TeamForm(obj=existing)
     if form.validate_on_submit():
-        target = existing or Team(name=cast(str, form.name.data))  # InputRequired
-        form.populate_obj(target)
-        target.name = target.name.strip()
-        db.add(target)
+        settings = teams_service.TeamSettings(
+            name=cast(str, form.name.data),  # InputRequired: never None here
+            measurement_interval_months=cast(int, form.measurement_interval_months.data),
+            window_days=cast(int, form.window_days.data),
+            suppress_small_cells=bool(form.suppress_small_cells.data),
+        )
         try:
-            db.flush()
-        except IntegrityError:
-            db.rollback()
-            add_error(form.name, _("A team with this name exists."))
-        else:
-            audit.record(
-                "team.update" if existing else "team.create",
-                target=f"team:{target.id}",
-                details={
-                    "interval": target.measurement_interval_months,
-                    "window": target.window_days,
-                    "suppress_small_cells": target.suppress_small_cells,
-                },
+            saved = (
+                teams_service.update_team(db, existing, settings)
+                if existing
+                else teams_service.create_team(db, settings)
             )
+        except teams_service.TeamError as exc:
+            db.rollback()
+            add_error(getattr(form, exc.field), _team_message(exc))
+        else:
             db.commit()
-            flash(_("The team %(name)s is saved.", name=target.name), "success")
+            flash(_("The team %(name)s is saved.", name=saved.name), "success")
             return redirect(url_for("admin.teams"))
     return render_template("admin/team_form.html", form=form, team=existing), (
         422 if form.errors else 200
     )
+
+
+def _team_message(exc: teams_service.TeamError) -> str:
+    if exc.code == "taken":
+        return _("A team with this name exists.")
+    if exc.code == "range":
+        low, high = teams_service.RANGES[exc.field]
+        return _("Number must be between %(min)s and %(max)s.", min=low, max=high)
+    if exc.code == "long":
+        return ngettext(
+            "Field cannot be longer than %(max)d character.",
+            "Field cannot be longer than %(max)d characters.",
+            teams_service.NAME_MAX,
+            max=teams_service.NAME_MAX,
+        )
+    return _("This field is required.")
 
 
 def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:

@@ -212,7 +212,41 @@ def reset_password(session: Session, user: User) -> str:
     return password
 
 
-def set_active(session: Session, user: User, active: bool) -> None:
+def update_user(
+    session: Session,
+    user: User,
+    *,
+    full_name: str,
+    role: Role,
+    team_ids: Iterable[int],
+    actor: User | None = None,
+) -> None:
+    """Change a user's name, role and teams; audited as user.update.
+
+    Raises AccountError("own_role") when the actor would take away their own administrator
+    role (nobody could give it back), AccountError("team") for an unknown team."""
+    if _is_self(actor, user) and role is not Role.ADMIN:
+        raise AccountError("own_role")
+    team_ids = list(team_ids)
+    user.full_name, user.role = full_name.strip(), role
+    set_teams(session, user, team_ids)
+    audit.record(
+        "user.update",
+        target=f"user:{user.username}",
+        details={"role": user.role, "teams": sorted(team_ids)},
+        session=session,
+    )
+
+
+def _is_self(actor: User | None, user: User) -> bool:
+    return actor is not None and actor.id == user.id
+
+
+def set_active(session: Session, user: User, active: bool, actor: User | None = None) -> None:
+    """Enable or disable an account. Raises AccountError("own_account") when the actor would
+    disable themselves."""
+    if _is_self(actor, user) and not active:
+        raise AccountError("own_account")
     user.is_active = active
     if not active:
         revoke_all_sessions(session, user)

@@ -5,6 +5,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField
 
 from survey.forms_base import Form, choices
+from survey.interop.exports import DOWNLOADS
 
 IMPORT_KINDS = {
     "citizens": _l("Citizens (citizen,enrolled_on,team,consultant,status,status_reason,ended_on)"),
@@ -12,20 +13,6 @@ IMPORT_KINDS = {
         "Answers, one row per answer "
         "(citizen,point,administered_on,form,form_version,mode,item,value)"
     ),
-}
-
-DATASETS = {
-    "package": _l(
-        "Evaluator package: citizens, answers long and wide, codebook, with the same ids (ZIP)"
-    ),
-    "citizens": _l("Citizens (CSV, the import format)"),
-    "long": _l("Answers, long: one row per answer (CSV, the import format)"),
-    "wide-csv": _l("Answers, wide: one row per citizen and point, with scores (CSV)"),
-    "wide-xlsx": _l("Answers, wide: one row per citizen and point, with scores (Excel)"),
-    "codebook-xlsx": _l("Codebook (Excel)"),
-    "codebook-csv": _l("Codebook (CSV)"),
-    "codebook-md": _l("Codebook (Markdown)"),
-    "fhir": _l("FHIR R4: Questionnaire and QuestionnaireResponse bundles (ZIP)"),
 }
 
 
@@ -59,4 +46,5 @@ class ExportForm(Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.dataset.choices = choices(DATASETS.items())  # labels in the user's language
+        # labels in the user's language
+        self.dataset.choices = choices((d.value, d.label) for d in DOWNLOADS)

@@ -7,7 +7,6 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Literal
 
 from flask import (
     Blueprint,
@@ -23,27 +22,15 @@ from survey import clock
 from survey.access import citizen_scope, roles_required
 from survey.db import get_session
 from survey.instruments import InstrumentRegistry
-from survey.interop import exporting, importing
-from survey.interop.forms import DATASETS, ExportForm, ImportForm
+from survey.interop import importing
+from survey.interop.exports import BINARY, DOWNLOADS_BY_VALUE, FileExport, Options
+from survey.interop.forms import ExportForm, ImportForm
 from survey.interop.pseudonyms import Pseudonyms
 from survey.models import Role
 
 bp = Blueprint("interop", __name__)
 
 EXPORTERS = (Role.PROJECT_LEADER, Role.ADMIN)
-CSV = "text/csv; charset=utf-8"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-NAMES = {
-    "citizens": ("citizens", "csv", CSV),
-    "long": ("answers-long", "csv", CSV),
-    "wide-csv": ("answers-wide", "csv", CSV),
-    "wide-xlsx": ("answers-wide", "xlsx", XLSX),
-    "codebook-csv": ("codebook", "csv", CSV),
-    "codebook-xlsx": ("codebook", "xlsx", XLSX),
-    "codebook-md": ("codebook", "md", "text/markdown; charset=utf-8"),
-    "fhir": ("fhir", "zip", "application/zip"),
-    "package": ("evaluator-package", "zip", "application/zip"),
-}
 
 
 def _registry() -> InstrumentRegistry:
@@ -90,7 +77,7 @@ def upload() -> ResponseReturnValue:
 @roles_required(*EXPORTERS)
 def exports() -> ResponseReturnValue:
     """The export page; the download itself is /exports/download with the same fields."""
-    return render_template("interop/export.html", form=ExportForm(), datasets=DATASETS)
+    return render_template("interop/export.html", form=ExportForm())
 
 
 @bp.post("/exports/download")
@@ -100,52 +87,29 @@ def download() -> ResponseReturnValue:
     pseudonymised unless an administrator asks for real references. Audited by the service."""
     form = ExportForm()
     if not form.validate_on_submit():
-        return render_template("interop/export.html", form=form, datasets=DATASETS), 422
+        return render_template("interop/export.html", form=form), 422
     admin = current_user.role is Role.ADMIN
     if form.real_references.data and not admin:
         abort(403)
     db = get_session()
-    scope = None if admin else citizen_scope(current_user)
-    pseudonyms = Pseudonyms(real=bool(form.real_references.data))
-    delimiter = ";" if form.semicolon.data else ","
-    registry, actor = _registry(), current_user.user
-    dataset = form.dataset.data
+    options = Options(
+        citizen_filter=None if admin else citizen_scope(current_user),
+        pseudonyms=Pseudonyms(real=bool(form.real_references.data)),
+        actor=current_user.user,
+        delimiter=";" if form.semicolon.data else ",",
+    )
+    chosen = DOWNLOADS_BY_VALUE[form.dataset.data]  # the form only takes its choices
+    ext, export = chosen.ext, chosen.export
     stamp = clock.today().isoformat()
-    name, ext, mimetype = NAMES[dataset]
     # Written to a temporary file, not memory: a national export can be large. CSV gets a BOM so
     # that Excel reads the Danish letters right (our import accepts it).
     out = tempfile.TemporaryFile()  # noqa: SIM115 -- send_file closes it after the response
     text = io.TextIOWrapper(out, encoding="utf-8-sig" if ext == "csv" else "utf-8", newline="")
-    scoped = {"citizen_filter": scope, "pseudonyms": pseudonyms, "actor": actor}
-    if dataset == "citizens":
-        exporting.export_citizens(db, text, delimiter=delimiter, **scoped)
-    elif dataset == "long":
-        exporting.export_long(db, registry, text, delimiter=delimiter, **scoped)
-    elif dataset in ("wide-csv", "wide-xlsx"):
-        wide: Literal["csv", "xlsx"] = "xlsx" if ext == "xlsx" else "csv"
-        exporting.export_wide(
-            db, registry, out if wide == "xlsx" else text, fmt=wide, delimiter=delimiter, **scoped
-        )
-    elif dataset.startswith("codebook-"):
-        book: Literal["csv", "xlsx", "md"] = (
-            "xlsx" if ext == "xlsx" else "md" if ext == "md" else "csv"
-        )
-        exporting.export_codebook(
-            db,
-            registry,
-            out if book == "xlsx" else text,
-            fmt=book,
-            actor=actor,
-            delimiter=delimiter,
-        )
+    if isinstance(export, FileExport):
+        export.write(db, _registry(), out if ext in BINARY else text, ext, options)
     else:  # the package and FHIR: files written to a folder, handed out as one ZIP
         with tempfile.TemporaryDirectory() as folder:
-            if dataset == "package":
-                written = exporting.export_package(
-                    db, registry, Path(folder), delimiter=delimiter, **scoped
-                )
-            else:
-                written = exporting.export_fhir(db, registry, Path(folder), **scoped)
+            written = export.write(db, _registry(), Path(folder), options)
             with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
                 for path in written:
                     archive.write(path, path.name)
@@ -154,7 +118,10 @@ def download() -> ResponseReturnValue:
     text.detach()
     out.seek(0)
     response = send_file(
-        out, mimetype=mimetype, as_attachment=True, download_name=f"{name}-{stamp}.{ext}"
+        out,
+        mimetype=chosen.mimetype,
+        as_attachment=True,
+        download_name=chosen.file_name(stamp),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

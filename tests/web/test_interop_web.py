@@ -14,7 +14,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from survey.cli import cli
 from survey.db import get_engine
+from survey.interop import exports
 from survey.models import AuditEvent, Citizen, Response, Team
 from tests.conftest import login
 
@@ -277,3 +279,35 @@ def test_refused_and_dry_run_imports_are_audited(demo_app) -> None:
     details = audit_details(demo_app, "data.import")
     assert [d.get("dry_run", False) for d in details] == [True, False]
     assert [d.get("refused", False) for d in details] == [False, True]
+
+
+def test_the_page_and_the_commands_are_made_from_one_export_registry(demo_app) -> None:
+    """The form values, file names and types the page had before the registry, in its order."""
+    before = {
+        "package": ("evaluator-package", "zip", "application/zip"),
+        "citizens": ("citizens", "csv", "text/csv; charset=utf-8"),
+        "long": ("answers-long", "csv", "text/csv; charset=utf-8"),
+        "wide-csv": ("answers-wide", "csv", "text/csv; charset=utf-8"),
+        "wide-xlsx": (
+            "answers-wide",
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "codebook-xlsx": (
+            "codebook",
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        "codebook-csv": ("codebook", "csv", "text/csv; charset=utf-8"),
+        "codebook-md": ("codebook", "md", "text/markdown; charset=utf-8"),
+        "fhir": ("fhir", "zip", "application/zip"),
+    }
+    page = client_for(demo_app, "leder.nord").get("/exports").get_data(as_text=True)
+    assert re.findall(r'<option[^>]* value="([^"]+)"', page) == list(before)
+    assert {d.value: (d.file_name("2026-11-23"), d.mimetype) for d in exports.DOWNLOADS} == {
+        value: (f"{stem}-2026-11-23.{ext}", mimetype)
+        for value, (stem, ext, mimetype) in before.items()
+    }
+    commands = cli.commands["export"].commands
+    assert sorted(commands) == sorted(e.name for e in exports.EXPORTS)
+    assert {d.export.name for d in exports.DOWNLOADS} == set(commands)

@@ -1,0 +1,89 @@
+"""Creating and changing teams, audited, for the admin page and `survey teams` alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from survey import audit
+from survey.models import Team
+
+NAME_MAX = 100  # the column's length
+# The allowed values, lowest and highest: months between measurements, days before and after
+# the due date.
+RANGES = {"measurement_interval_months": (1, 12), "window_days": (0, 60)}
+
+
+class TeamError(ValueError):
+    """A refused team change. `code` says why ("blank", "long", "taken", "range"), `field` is the
+    Team attribute at fault (the form's field of the same name); the caller rolls back."""
+
+    def __init__(self, code: str, field: str) -> None:
+        super().__init__(code)
+        self.code, self.field = code, field
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    """Everything an admin sets on a team."""
+
+    name: str
+    measurement_interval_months: int = 3
+    window_days: int = 21
+    suppress_small_cells: bool = True
+
+    @classmethod
+    def of(cls, team: Team) -> TeamSettings:
+        return cls(
+            team.name, team.measurement_interval_months, team.window_days, team.suppress_small_cells
+        )
+
+
+def create_team(session: Session, settings: TeamSettings) -> Team:
+    """A new team, flushed (so it has its id) and audited as team.create."""
+    return _save(session, None, settings)
+
+
+def update_team(session: Session, team: Team, settings: TeamSettings) -> Team:
+    """Change a team's name, rhythm and suppression; audited as team.update."""
+    return _save(session, team, settings)
+
+
+def _save(session: Session, existing: Team | None, settings: TeamSettings) -> Team:
+    name = settings.name.strip()
+    if not name:
+        raise TeamError("blank", "name")
+    if len(name) > NAME_MAX:
+        raise TeamError("long", "name")
+    for field, (low, high) in RANGES.items():
+        if not low <= getattr(settings, field) <= high:
+            raise TeamError("range", field)
+    same_name = select(col(Team.id)).where(col(Team.name) == name)
+    if existing is not None:
+        same_name = same_name.where(col(Team.id) != existing.id)
+    if session.execute(same_name).first():
+        raise TeamError("taken", "name")
+    team = existing or Team(name=name)
+    team.name = name
+    team.measurement_interval_months = settings.measurement_interval_months
+    team.window_days = settings.window_days
+    team.suppress_small_cells = settings.suppress_small_cells
+    session.add(team)
+    try:
+        session.flush()
+    except IntegrityError:  # the same name saved by someone else a moment ago
+        raise TeamError("taken", "name") from None
+    audit.record(
+        "team.update" if existing else "team.create",
+        target=f"team:{team.id}",
+        details={
+            "interval": team.measurement_interval_months,
+            "window": team.window_days,
+            "suppress_small_cells": team.suppress_small_cells,
+        },
+        session=session,
+    )
+    return team

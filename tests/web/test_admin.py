@@ -1,0 +1,133 @@
+"""The admin pages' team and user changes and the services under them: refusals land on the
+field at fault, and an administrator cannot lock themselves out."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import Session
+
+from survey.admin.services import TeamError, TeamSettings, create_team, update_team
+from survey.auth.services import AccountError, set_active, update_user
+from survey.db import get_engine
+from survey.models import AuditEvent, Role, Team, User
+from tests.conftest import login
+
+
+def _admin(app):
+    client = app.test_client()
+    login(client, "admin")
+    return client
+
+
+def test_a_duplicate_team_name_is_refused_on_the_name_field(demo_app) -> None:
+    admin = _admin(demo_app)
+    response = admin.post(
+        "/admin/teams/new",
+        data={"name": " Team Nord ", "measurement_interval_months": 3, "window_days": 21},
+    )
+    assert response.status_code == 422
+    assert "Der findes allerede et team med dette navn." in response.get_data(as_text=True)
+    with Session(get_engine(demo_app)) as db:
+        assert db.execute(select(Team.name).where(Team.name == "Team Nord")).all() == [
+            ("Team Nord",)
+        ]
+
+
+def test_renaming_a_team_to_another_teams_name_is_refused(demo_app) -> None:
+    with Session(get_engine(demo_app)) as db:
+        syd = db.execute(select(Team).where(Team.name == "Team Syd")).scalar_one()
+    response = _admin(demo_app).post(
+        f"/admin/teams/{syd.id}",
+        data={"name": "Team Nord", "measurement_interval_months": 3, "window_days": 21},
+    )
+    assert response.status_code == 422
+    assert "Der findes allerede et team med dette navn." in response.get_data(as_text=True)
+    assert "<h1>Team Syd</h1>" in response.get_data(as_text=True)
+
+
+def test_the_team_service_validates_and_audits(session: Session) -> None:
+    team = create_team(session, TeamSettings(" Team Øst ", 3, 21))
+    assert (team.name, team.suppress_small_cells) == ("Team Øst", True)
+    update_team(session, team, TeamSettings("Team Øst", 6, 14, suppress_small_cells=False))
+    events = session.execute(
+        select(AuditEvent.action, AuditEvent.target, AuditEvent.details).order_by(AuditEvent.id)
+    ).all()
+    assert [tuple(e) for e in events] == [
+        (
+            "team.create",
+            f"team:{team.id}",
+            {"interval": 3, "window": 21, "suppress_small_cells": True},
+        ),
+        (
+            "team.update",
+            f"team:{team.id}",
+            {"interval": 6, "window": 14, "suppress_small_cells": False},
+        ),
+    ]
+    for settings, code, field in (
+        (TeamSettings("Team Øst"), "taken", "name"),
+        (TeamSettings("   "), "blank", "name"),
+        (TeamSettings("x" * 101), "long", "name"),
+        (TeamSettings("Ny", measurement_interval_months=0), "range", "measurement_interval_months"),
+        (
+            TeamSettings("Ny", measurement_interval_months=13),
+            "range",
+            "measurement_interval_months",
+        ),
+        (TeamSettings("Ny", window_days=61), "range", "window_days"),
+        (TeamSettings("Ny", window_days=-1), "range", "window_days"),
+    ):
+        with pytest.raises(TeamError) as refused:
+            create_team(session, settings)
+        assert (refused.value.code, refused.value.field) == (code, field)
+    # Keeping its own name is no clash.
+    update_team(session, team, TeamSettings("Team Øst", 6, 14))
+
+
+def test_an_admin_cannot_take_away_their_own_admin_role(demo_app) -> None:
+    with Session(get_engine(demo_app)) as db:
+        me = db.execute(select(User).where(User.username == "admin")).scalar_one()
+    response = _admin(demo_app).post(
+        f"/admin/users/{me.id}", data={"full_name": "Admin", "role": "consultant"}
+    )
+    assert response.status_code == 422
+    assert "Du kan ikke fjerne din egen administratorrolle." in response.get_data(as_text=True)
+    with Session(get_engine(demo_app)) as db:
+        assert db.get(User, me.id).role == Role.ADMIN
+        assert not db.execute(select(AuditEvent).where(AuditEvent.action == "user.update")).first()
+
+
+def test_an_admin_cannot_disable_themselves(demo_app) -> None:
+    with Session(get_engine(demo_app)) as db:
+        me = db.execute(select(User).where(User.username == "admin")).scalar_one()
+    admin = _admin(demo_app)
+    response = admin.post(f"/admin/users/{me.id}/active", data={"active": "0"})
+    assert response.status_code == 302
+    assert "Du kan ikke deaktivere din egen konto." in admin.get("/admin/users").get_data(
+        as_text=True
+    )
+    with Session(get_engine(demo_app)) as db:
+        assert db.get(User, me.id).is_active
+
+
+def test_the_user_services_refuse_self_demotion_only_for_the_actor(
+    session: Session, create_user
+) -> None:
+    me, other = create_user("me", role=Role.ADMIN), create_user("other", role=Role.ADMIN)
+    with pytest.raises(AccountError, match="own_role"):
+        update_user(session, me, full_name="Me", role=Role.CONSULTANT, team_ids=[], actor=me)
+    with pytest.raises(AccountError, match="own_account"):
+        set_active(session, me, False, actor=me)
+    update_user(session, me, full_name=" Me ", role=Role.ADMIN, team_ids=[], actor=me)
+    update_user(session, other, full_name="Other", role=Role.CONSULTANT, team_ids=[], actor=me)
+    set_active(session, other, False, actor=me)
+    set_active(session, me, False)  # the command line has no actor
+    assert (me.full_name, other.role, other.is_active, me.is_active) == (
+        "Me",
+        Role.CONSULTANT,
+        False,
+        False,
+    )
+    with pytest.raises(AccountError, match="team"):
+        update_user(session, other, full_name="Other", role=Role.ADMIN, team_ids=[999])
