@@ -102,7 +102,8 @@ def demo(reset: bool, seed: int, today: datetime | None) -> None:
 @with_appcontext
 def serve(host: str, port: int, debug: bool) -> None:
     """Run the development server (use a WSGI server with wsgi.py in production)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # current_app is typed as the Flask app it stands for, not as the proxy it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # see above
     current = run(lambda: migrate.current_revision(app))
     if current != migrate.head_revision(app):
         fail(

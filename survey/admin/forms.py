@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from survey.admin.services import NAME_MAX, RANGES
-from survey.forms_base import Form, SelectChoice, choices
+from survey.forms.base import Form, SelectChoice, choices
 from survey.labels import ROLE_LABELS
 
 

@@ -19,7 +19,7 @@ from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm
 from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
 from survey.auth import services as accounts
 from survey.db import get_session
-from survey.forms_base import add_error, choices
+from survey.forms.base import add_error, choices
 from survey.models import Role, Team, TeamMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

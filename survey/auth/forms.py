@@ -5,7 +5,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from survey.auth.pins import pin_problems
-from survey.forms_base import Form
+from survey.forms.base import Form
 
 
 class LoginForm(Form):

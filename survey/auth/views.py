@@ -24,7 +24,7 @@ from survey.auth.forms import PIN_PROBLEMS, LoginForm, PasswordChangeForm, PinFo
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
-from survey.forms_base import add_error
+from survey.forms.base import add_error
 from survey.redirects import local_target
 
 bp = Blueprint("auth", __name__)

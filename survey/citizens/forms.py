@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from survey.forms_base import Form, SelectChoice, choices
+from survey.forms.base import Form, SelectChoice, choices
 from survey.labels import REASON_LABELS
 from survey.models import STATUS_REASONS, CourseStatus
 

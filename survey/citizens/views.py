@@ -16,7 +16,7 @@ from survey.access import STAFF_ROLES, can_edit_answers, can_manage_citizen, rol
 from survey.citizens import services
 from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
 from survey.db import get_session
-from survey.forms_base import Form, SelectChoice, add_error, choices
+from survey.forms.base import Form, SelectChoice, add_error, choices
 from survey.kiosk import services as kiosk
 from survey.models import Citizen, CourseStatus, Team, User
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from survey.forms.base import Form
 from survey.forms.fields import FACTORIES
-from survey.forms_base import Form
 from survey.instruments.schema import Item
 
 

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from survey.forms_base import SelectChoice, choices
+from survey.forms.base import SelectChoice, choices
 from survey.instruments.schema import Item, ItemType
 
 FieldFactory = Callable[[Item, str], Field]

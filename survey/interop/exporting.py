@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, cast
 
 from openpyxl import Workbook
 from sqlalchemy import ColumnElement, select, true
@@ -359,9 +359,9 @@ def _write_wide(
         for row in rows:
             sheet.append(spreadsheet_row(sheet, row))
             result.rows += 1
-        book.save(out)  # type: ignore[arg-type]
+        book.save(cast(IO[bytes], out))  # xlsx: `fmt` says `out` is a byte stream
     else:
-        csv_out = writer(out, delimiter)  # type: ignore[arg-type]
+        csv_out = writer(cast(IO[str], out), delimiter)  # csv: a text stream
         csv_out.writerow(header)
         for row in rows:
             csv_out.writerow(row)
@@ -390,11 +390,11 @@ def _write_codebook(
 ) -> ExportResult:
     result = ExportResult(f"codebook.{fmt}")
     if fmt == "xlsx":
-        result.rows = codebook.write_xlsx(registry, out)  # type: ignore[arg-type]
+        result.rows = codebook.write_xlsx(registry, cast(IO[bytes], out))  # `fmt` says which
     elif fmt == "md":
-        result.rows = codebook.write_markdown(registry, out)  # type: ignore[arg-type]
+        result.rows = codebook.write_markdown(registry, cast(IO[str], out))
     else:
-        result.rows = codebook.write_csv(registry, out, delimiter)  # type: ignore[arg-type]
+        result.rows = codebook.write_csv(registry, cast(IO[str], out), delimiter)
     return result
 
 

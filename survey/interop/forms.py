@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, SelectField
 
-from survey.forms_base import Form, choices
+from survey.forms.base import Form, choices
 from survey.interop.exports import DOWNLOADS
 
 IMPORT_KINDS = {

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from survey.db import get_session
 from survey.forms import field_name
-from survey.forms_base import Form
+from survey.forms.base import Form
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry
 from survey.instruments.asking import Page, visible

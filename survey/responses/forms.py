@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from survey.forms_base import Form
+from survey.forms.base import Form
 
 
 class StartForm(Form):

@@ -9,7 +9,7 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from survey.forms import build_form, field_name, item_code
-from survey.forms_base import Form
+from survey.forms.base import Form
 from survey.instruments.asking import Page
 from survey.instruments.schema import AnswerValue, InstrumentVersion, ItemType
 

@@ -26,7 +26,7 @@ from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
 from survey.forms import build_form, field_name
-from survey.forms_base import add_error, choices
+from survey.forms.base import add_error, choices
 from survey.instruments import UnknownInstrument
 from survey.instruments.asking import Page, pages, visible
 from survey.instruments.schema import InstrumentVersion
@@ -294,7 +294,7 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
         abort(404)
     item = definition.item(code)
 
-    class CorrectionForm(build_form([item], locale()), AmendForm):  # type: ignore[misc]
+    class CorrectionForm(build_form([item], locale()), AmendForm):  # type: ignore[misc]  # a base made at run time
         pass
 
     answers = services.stored_answers(db, response, definition)

@@ -11,7 +11,7 @@ from wtforms import Field
 
 # WTForms 3.3 added SelectChoice; types-WTForms (3.2) does not know it yet, so it is Any here.
 # Forms import it from this module, so that this is the one place that says so.
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # see above
 
 
 def choices(
