@@ -14,7 +14,7 @@ from survey import auth, db, i18n, labels
 from survey.admin import bp as admin_bp
 from survey.citizens import bp as citizens_bp
 from survey.config import build_config
-from survey.extensions import csrf, login_manager
+from survey.extensions import INSTRUMENTS, csrf, login_manager
 from survey.forms import field_name
 from survey.forms.fields import check_registry
 from survey.home import bp as home_bp
@@ -28,8 +28,6 @@ from survey.main import bp as main_bp
 from survey.reports.views import bp as reports_bp
 from survey.responses import bp as responses_bp
 from survey.trend import bp as trend_bp
-
-INSTRUMENTS = "survey.instruments"
 
 
 def create_app(

@@ -5,6 +5,9 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 
+INSTRUMENTS = "survey.instruments"
+"""The key of the app's instrument registry in `app.extensions`."""
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 # In-memory by default; several app servers share SURVEY_RATELIMIT_STORAGE_URI (e.g. Redis).

@@ -12,9 +12,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from survey.app import INSTRUMENTS
 from survey.cli_support import fail
 from survey.db import session_scope
+from survey.extensions import INSTRUMENTS
 from survey.interop import importing
 from survey.interop.exports import BINARY, EXPORTS, Export, FileExport, FolderExport, Options
 from survey.interop.pseudonyms import Pseudonyms
