@@ -26,6 +26,7 @@ from survey.instruments import InstrumentError, InstrumentErrors
 from survey.instruments.cli import instruments
 from survey.interop.cli import export, import_
 from survey.migrate_cli import db
+from survey.refusals import COMMAND_LANGUAGES, set_command_language
 from survey.reports.cli import report
 
 
@@ -45,6 +46,18 @@ cli = FlaskGroup(
     load_dotenv=False,
     set_debug_flag=False,
     help="Questionnaires and longitudinal monitoring. Settings come from SURVEY_* variables.",
+    params=[
+        click.Option(
+            ["--lang"],
+            type=click.Choice(COMMAND_LANGUAGES),
+            default="en",
+            show_default=True,
+            is_eager=True,
+            expose_value=False,
+            callback=set_command_language,
+            help="The language of refusals: English, or Danish (da).",
+        )
+    ],
 )
 
 
@@ -118,7 +131,8 @@ def serve(host: str, port: int, debug: bool) -> None:
 # --- survey translations ----------------------------------------------------------------------
 
 BABEL = [sys.executable, "-m", "babel.messages.frontend"]
-# What marks a UI message: gettext and _ (Babel's defaults) and the lazy forms used in forms.
+# What marks a UI message: gettext and _ (Babel's defaults), the lazy forms used in forms, and
+# survey.refusals' `say` (and `_l` for its catalogue).
 EXTRACT_OPTIONS = (
     "-F",
     "babel.cfg",
@@ -128,6 +142,8 @@ EXTRACT_OPTIONS = (
     "lazy_gettext",
     "-k",
     "lazy_ngettext:1,2",
+    "-k",
+    "say",
     "--no-location",
 )
 

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from survey.admin.services import (
-    NAME_MAX,
     RANGES,
     TeamError,
     TeamSettings,
@@ -19,19 +18,10 @@ from survey.admin.services import (
 from survey.cli_support import fail
 from survey.db import session_scope
 from survey.models import Team
+from survey.refusals import refused
 
 _INTERVAL = RANGES["measurement_interval_months"]
 _WINDOW = RANGES["window_days"]
-# What each refusal says, by the service's (code, field).
-_REASONS = {
-    ("taken", "name"): "a team with this name exists",
-    ("blank", "name"): "a team needs a name",
-    ("long", "name"): f"a team name has at most {NAME_MAX} characters",
-    ("range", "measurement_interval_months"): (
-        f"--interval is {_INTERVAL[0]} to {_INTERVAL[1]} months"
-    ),
-    ("range", "window_days"): f"--window is {_WINDOW[0]} to {_WINDOW[1]} days",
-}
 
 
 @click.group(cls=AppGroup)
@@ -62,8 +52,7 @@ def teams_list() -> None:
 
 
 def _refuse(name: str, exc: TeamError) -> None:
-    reason = _REASONS.get((exc.code, exc.field), exc.code)
-    fail(f"Refused {name!r}: {reason}.", code=2)
+    fail(refused(name, exc), code=2)
 
 
 _suppress_help = 'Show project leaders counts of 1–4 citizens as "<5" in reports.'

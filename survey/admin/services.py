@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 
 from survey import audit
 from survey.models import Team
+from survey.refusals import Refusal
 
 NAME_MAX = 100  # the column's length
 # The allowed values, lowest and highest: months between measurements, days before and after
@@ -17,13 +18,9 @@ NAME_MAX = 100  # the column's length
 RANGES = {"measurement_interval_months": (1, 12), "window_days": (0, 60)}
 
 
-class TeamError(ValueError):
-    """A refused team change. `code` says why ("blank", "long", "taken", "range"), `field` is the
-    Team attribute at fault (the form's field of the same name); the caller rolls back."""
-
-    def __init__(self, code: str, field: str) -> None:
-        super().__init__(code)
-        self.code, self.field = code, field
+class TeamError(Refusal):
+    """A refused team change (a code of survey.refusals); `field` is the Team attribute at fault,
+    the form's field of the same name. The caller rolls back."""
 
 
 @dataclass(frozen=True)
@@ -55,17 +52,17 @@ def update_team(session: Session, team: Team, settings: TeamSettings) -> Team:
 def _save(session: Session, existing: Team | None, settings: TeamSettings) -> Team:
     name = settings.name.strip()
     if not name:
-        raise TeamError("blank", "name")
+        raise TeamError("team.blank", "name")
     if len(name) > NAME_MAX:
-        raise TeamError("long", "name")
+        raise TeamError("team.long", "name", max=NAME_MAX)
     for field, (low, high) in RANGES.items():
         if not low <= getattr(settings, field) <= high:
-            raise TeamError("range", field)
+            raise TeamError(f"team.range.{field}", field, min=low, max=high)
     same_name = select(col(Team.id)).where(col(Team.name) == name)
     if existing is not None:
         same_name = same_name.where(col(Team.id) != existing.id)
     if session.execute(same_name).first():
-        raise TeamError("taken", "name")
+        raise TeamError("team.taken", "name")
     team = existing or Team(name=name)
     team.name = name
     team.measurement_interval_months = settings.measurement_interval_months
@@ -75,7 +72,7 @@ def _save(session: Session, existing: Team | None, settings: TeamSettings) -> Te
     try:
         session.flush()
     except IntegrityError:  # the same name saved by someone else a moment ago
-        raise TeamError("taken", "name") from None
+        raise TeamError("team.taken", "name") from None
     audit.record(
         "team.update" if existing else "team.create",
         target=f"team:{team.id}",

@@ -7,7 +7,6 @@ from typing import cast
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlmodel import col
@@ -71,21 +70,13 @@ def create_user() -> ResponseReturnValue:
             )
         except accounts.AccountError as exc:
             db.rollback()
-            add_error(form.username, _account_message(str(exc)))
+            add_error(getattr(form, exc.field or "username"), str(exc))
         else:
             db.commit()
             return _show_password_once(user, password)
     return render_template("admin/user_form.html", form=form, user=None), (
         422 if form.errors else 200
     )
-
-
-def _account_message(code: str) -> str:
-    return {
-        "taken": _("This user name is taken."),
-        "username": _("Use 1 to 64 letters, digits and . _ -"),
-        "team": _("Choose existing teams."),
-    }.get(code, code)
 
 
 def _show_password_once(user: User, password: str) -> ResponseReturnValue:
@@ -121,10 +112,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
             )
         except accounts.AccountError as exc:
             db.rollback()
-            if str(exc) == "own_role":
-                add_error(form.role, _("You cannot take away your own administrator role."))
-            else:
-                add_error(form.teams, _account_message(str(exc)))
+            add_error(getattr(form, exc.field or "teams"), str(exc))
         else:
             db.commit()
             flash(_("%(name)s is updated.", name=user.full_name), "success")
@@ -154,9 +142,9 @@ def set_active(user_id: int) -> ResponseReturnValue:
     active = request.form.get("active") == "1"
     try:
         accounts.set_active(db, user, active, actor=current_user.user)
-    except accounts.AccountError:  # "own_account", the only refusal
+    except accounts.AccountError as exc:
         db.rollback()
-        flash(_("You cannot disable your own account."), "error")
+        flash(str(exc), "error")
     else:
         db.commit()
         flash(
@@ -200,7 +188,7 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
             )
         except teams_service.TeamError as exc:
             db.rollback()
-            add_error(getattr(form, exc.field), _team_message(exc))
+            add_error(getattr(form, exc.field or "name"), str(exc))
         else:
             db.commit()
             flash(_("The team %(name)s is saved.", name=saved.name), "success")
@@ -208,22 +196,6 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
     return render_template("admin/team_form.html", form=form, team=existing), (
         422 if form.errors else 200
     )
-
-
-def _team_message(exc: teams_service.TeamError) -> str:
-    if exc.code == "taken":
-        return _("A team with this name exists.")
-    if exc.code == "range":
-        low, high = teams_service.RANGES[exc.field]
-        return _("Number must be between %(min)s and %(max)s.", min=low, max=high)
-    if exc.code == "long":
-        return ngettext(
-            "Field cannot be longer than %(max)d character.",
-            "Field cannot be longer than %(max)d characters.",
-            teams_service.NAME_MAX,
-            max=teams_service.NAME_MAX,
-        )
-    return _("This field is required.")
 
 
 def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:

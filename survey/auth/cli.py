@@ -12,6 +12,7 @@ from survey.auth.services import AccountError, create_user, reset_password, set_
 from survey.cli_support import fail
 from survey.db import session_scope
 from survey.models import Role, Team, User
+from survey.refusals import refused
 
 
 @click.group(cls=AppGroup)
@@ -53,12 +54,7 @@ def users_create(username: str, full_name: str, role: str, teams: tuple[str, ...
                 team_ids=[known[t] for t in teams],
             )
         except AccountError as exc:
-            reason = {
-                "taken": "that user name is taken",
-                "username": "a user name has 1 to 64 letters, digits and . _ -",
-                "team": "unknown team",
-            }.get(str(exc), str(exc))
-            fail(f"Refused {username!r}: {reason}.", code=2)
+            fail(refused(username, exc), code=2)
             return
     click.echo(f"Created {user.username} ({role}). First password, shown once: {password}")
 

@@ -6,6 +6,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
 from survey.auth.pins import pin_problems
 from survey.forms.base import Form
+from survey.refusals import Refusal
 
 
 class LoginForm(Form):
@@ -55,14 +56,4 @@ class PinForm(Form):
         """One rule for PINs, in survey.auth.pins; here only its words."""
         problems = pin_problems(field.data or "")
         if problems:
-            raise ValidationError(str(PIN_PROBLEMS[problems[0]]))
-
-
-PIN_PROBLEMS = {
-    "digits": _l("Use digits only."),
-    "length": _l("Use 6 to 12 digits."),
-    "trivial": _l(
-        "This PIN is too easy to guess (a repeat, a run such as 123456, or a common PIN). "
-        "Choose another."
-    ),
-}
+            raise ValidationError(str(Refusal(f"pin.{problems[0]}")))

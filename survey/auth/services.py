@@ -17,6 +17,7 @@ from survey.auth.pins import pin_problems
 from survey.auth.principal import Principal
 from survey.hashing import hash_password, needs_rehash, token_digest, verify_password
 from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
+from survey.refusals import Refusal
 
 
 @cache
@@ -28,8 +29,8 @@ def _dummy_hash() -> str:
 TOUCH_EVERY = timedelta(seconds=60)
 
 
-class AccountError(ValueError):
-    """A refused account change; the message is for the user."""
+class AccountError(Refusal):
+    """A refused account change: a code of survey.refusals and the form field it concerns."""
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
@@ -120,10 +121,10 @@ def load_principal(session: Session, token: str, idle: timedelta) -> Loaded:
 
 def change_password(session: Session, user: User, current: str, new: str, keep_token: str) -> None:
     if not verify_password(user.password_hash, current):
-        raise AccountError("current")
+        raise AccountError("account.current_password", "current")
     problems = password_problems(new, user_inputs=(user.username, *user.full_name.split()))
     if problems:
-        raise AccountError(" ".join(problems))
+        raise AccountError("account.weak_password", "new", problems=" ".join(problems))
     user.password_hash = hash_password(new)
     revoke_all_sessions(session, user, keep=keep_token)
     audit.record("password.change", user=user, target=f"user:{user.username}", session=session)
@@ -132,12 +133,12 @@ def change_password(session: Session, user: User, current: str, new: str, keep_t
 def set_kiosk_pin(session: Session, user: User, password: str, pin: str) -> None:
     """Set the PIN that unlocks a tablet the user handed to a citizen; needs their password.
 
-    Raises AccountError("password") or AccountError(<pin_problems code>)."""
+    Raises AccountError for a wrong password or a PIN that pin_problems refuses."""
     if not verify_password(user.password_hash, password):
-        raise AccountError("password")
+        raise AccountError("account.password", "password")
     problems = pin_problems(pin)
     if problems:
-        raise AccountError(problems[0])
+        raise AccountError(f"pin.{problems[0]}", "pin")
     user.kiosk_pin_hash = hash_password(pin)
     audit.record(
         "password.change",
@@ -151,7 +152,7 @@ def set_kiosk_pin(session: Session, user: User, password: str, pin: str) -> None
 def normalise_username(username: str) -> str:
     cleaned = username.strip().lower()
     if not cleaned or len(cleaned) > 64 or not all(c.isalnum() or c in "._-" for c in cleaned):
-        raise AccountError("username")
+        raise AccountError("account.username", "username")
     return cleaned
 
 
@@ -167,13 +168,13 @@ def create_user(
     """A new account; returns it with its first password (generated unless given)."""
     username = normalise_username(username)
     if session.execute(select(col(User.id)).where(col(User.username) == username)).first():
-        raise AccountError("taken")
+        raise AccountError("account.taken", "username")
     if password is None:
         password = generate_password()
     else:
         problems = password_problems(password, user_inputs=(username, *full_name.split()))
         if problems:
-            raise AccountError(" ".join(problems))
+            raise AccountError("account.weak_password", "password", problems=" ".join(problems))
     user = User(
         username=username,
         full_name=full_name.strip(),
@@ -197,7 +198,7 @@ def set_teams(session: Session, user: User, team_ids: Iterable[int]) -> None:
     wanted = set(team_ids)
     known = set(session.execute(select(col(Team.id)).where(col(Team.id).in_(wanted))).scalars())
     if known != wanted:
-        raise AccountError("team")
+        raise AccountError("account.team", "teams")
     session.execute(delete(TeamMembership).where(col(TeamMembership.user_id) == user.id))
     for team_id in sorted(wanted):
         session.add(TeamMembership(user_id=user.id, team_id=team_id))
@@ -223,10 +224,10 @@ def update_user(
 ) -> None:
     """Change a user's name, role and teams; audited as user.update.
 
-    Raises AccountError("own_role") when the actor would take away their own administrator
-    role (nobody could give it back), AccountError("team") for an unknown team."""
+    Refuses (AccountError) an actor taking away their own administrator role (nobody could give
+    it back) and an unknown team."""
     if _is_self(actor, user) and role is not Role.ADMIN:
-        raise AccountError("own_role")
+        raise AccountError("account.own_role", "role")
     team_ids = list(team_ids)
     user.full_name, user.role = full_name.strip(), role
     set_teams(session, user, team_ids)
@@ -243,10 +244,10 @@ def _is_self(actor: User | None, user: User) -> bool:
 
 
 def set_active(session: Session, user: User, active: bool, actor: User | None = None) -> None:
-    """Enable or disable an account. Raises AccountError("own_account") when the actor would
+    """Enable or disable an account. Refuses (AccountError) an actor who would
     disable themselves."""
     if _is_self(actor, user) and not active:
-        raise AccountError("own_account")
+        raise AccountError("account.own_account")
     user.is_active = active
     if not active:
         revoke_all_sessions(session, user)

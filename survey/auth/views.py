@@ -20,7 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from survey import audit
 from survey.auth import services
-from survey.auth.forms import PIN_PROBLEMS, LoginForm, PasswordChangeForm, PinForm
+from survey.auth.forms import LoginForm, PasswordChangeForm, PinForm
 from survey.auth.principal import Principal
 from survey.db import get_session
 from survey.extensions import limiter
@@ -99,10 +99,7 @@ def change_password() -> ResponseReturnValue:
             )
         except services.AccountError as exc:
             db.rollback()
-            if str(exc) == "current":
-                add_error(form.current, _("The current password is wrong."))
-            else:
-                add_error(form.new, str(exc))
+            add_error(getattr(form, exc.field or "new"), str(exc))
         else:
             db.commit()
             flash(_("Your password is changed. Your other logins have been ended."), "success")
@@ -124,10 +121,7 @@ def pin() -> ResponseReturnValue:
             services.set_kiosk_pin(db, user, password, new_pin)
         except services.AccountError as exc:
             db.rollback()
-            if str(exc) == "password":
-                add_error(form.password, _("The password is wrong."))
-            else:
-                add_error(form.pin, str(PIN_PROBLEMS[str(exc)]))
+            add_error(getattr(form, exc.field or "pin"), str(exc))
         else:
             db.commit()
             flash(

@@ -15,7 +15,6 @@ from survey.citizens import services as citizens
 from survey.interop.csvio import (
     CITIZEN_COLUMNS,
     FileRefused,
-    _,
     open_text,
     read_records,
     shown,
@@ -41,6 +40,7 @@ from survey.models import (
     TeamMembership,
     User,
 )
+from survey.refusals import say as _
 
 
 @dataclass(frozen=True)

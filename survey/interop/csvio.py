@@ -12,17 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
 
-from flask import has_app_context, has_request_context
-from flask_babel import force_locale, gettext
 from openpyxl.cell import WriteOnlyCell
 
-# The cell format answer values share with the item types (MULTIPLE_SEPARATOR, FORMULA_STARTS,
-# guard, unguard) lives with them; the rest of interop imports it from here.
 from survey.instruments.cells import FORMULA_STARTS as FORMULA_STARTS
 from survey.instruments.cells import MULTIPLE_SEPARATOR as MULTIPLE_SEPARATOR
 from survey.instruments.cells import guard as guard
 from survey.instruments.cells import unguard as unguard
 from survey.models import CPR_PATTERN
+
+# The cell format answer values share with the item types (MULTIPLE_SEPARATOR, FORMULA_STARTS,
+# guard, unguard) lives with them; the rest of interop imports it from here.
+from survey.refusals import say as _
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -48,17 +48,6 @@ RESPONSE_COLUMNS = (
 )
 DELIMITERS = (",", ";")
 MAX_SHOWN_PROBLEMS = 50
-
-
-def _(message: str, /, **params: object) -> str:
-    """gettext that also works in a command: outside a request the app's locale selector has no
-    session to read, so commands get the English text (the msgid), as every CLI message is."""
-    if has_request_context():
-        return gettext(message, **params)
-    if has_app_context():
-        with force_locale("en"):
-            return gettext(message, **params)
-    return message % params if params else message
 
 
 def shown(raw: str) -> str:

@@ -22,7 +22,6 @@ from survey.interop.csvio import (
     MAX_SHOWN_PROBLEMS,
     RESPONSE_COLUMNS,
     FileRefused,
-    _,
     open_text,
     read_records,
     shown,
@@ -47,6 +46,7 @@ from survey.models import (
     User,
     utcnow,
 )
+from survey.refusals import say as _
 from survey.schedule import MAX_POINT
 
 WRITE_BATCH = 1000  # responses per bulk insert: large enough to be fast, small enough to stream

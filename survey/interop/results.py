@@ -13,7 +13,6 @@ from survey import audit
 from survey.interop.csvio import (
     MAX_SHOWN_PROBLEMS,
     Problem,
-    _,
 )
 from survey.models import (
     CPR_PATTERN,
@@ -21,6 +20,7 @@ from survey.models import (
     User,
     check_reference,
 )
+from survey.refusals import say as _
 
 Source = IO[str] | str | Path
 

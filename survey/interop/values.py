@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from survey.instruments.cells import CellProblem, parse_date, parse_int
 from survey.instruments.schema import AnswerValue, Item
 from survey.instruments.types import ITEM_TYPES
-from survey.interop.csvio import _, guard, shown
+from survey.interop.csvio import guard, shown
+from survey.refusals import say as _
 
 __all__ = ["BadValue", "cell", "parse", "parse_date", "parse_int"]
 

@@ -87,8 +87,8 @@ def handle_page_post(
         )
     try:
         services.save_answers(db, response, definition, given.values, actor=actor)
-    except services.ResponseError:  # submitted meanwhile (another device, a double tap)
+    except services.ResponseError as exc:  # submitted meanwhile (another device, a double tap)
         db.rollback()
-        abort(409, description=_("The form was submitted meanwhile; nothing more was saved."))
+        abort(409, description=str(exc))
     db.commit()
     return given

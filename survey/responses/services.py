@@ -31,15 +31,13 @@ from survey.models import (
     User,
     utcnow,
 )
+from survey.refusals import Refusal
 from survey.schedule import MAX_POINT
 
 
-class ResponseError(ValueError):
-    """A refused step; `code` says which, the message is for the user."""
-
-    def __init__(self, code: str, message: str = ""):
-        super().__init__(message or code)
-        self.code = code
+class ResponseError(Refusal):
+    """A refused step of filling a form (a code of survey.refusals); `field` is the start or
+    correction form's field it concerns."""
 
 
 def definition_of(registry: InstrumentRegistry, response: Response) -> InstrumentVersion:
@@ -93,13 +91,13 @@ def start(
     if existing is not None:
         return existing
     if mode.value not in definition.modes:
-        raise ResponseError("mode")
+        raise ResponseError("response.cannot_start", "how")
     if citizen.status != CourseStatus.ACTIVE:
-        raise ResponseError("ended")
+        raise ResponseError("response.cannot_start", "how")
     if point < 1 or point > MAX_POINT:
-        raise ResponseError("point")
+        raise ResponseError("response.cannot_start", "how")
     if administered_on > today or administered_on < citizen.enrolled_on:
-        raise ResponseError("administered_on")
+        raise ResponseError("response.administered_on", "administered_on")
     response = Response(
         citizen_id=citizen.id,
         point=point,
@@ -192,7 +190,7 @@ def _take_draft(db: Session, response: Response) -> None:
         .values(updated_at=utcnow())
     )
     if rowcount(still_draft) != 1:
-        raise ResponseError("submitted")
+        raise ResponseError("response.submitted_meanwhile")
 
 
 def missing_required(
@@ -236,7 +234,7 @@ def submit(
     answers = stored_answers(db, response, definition)
     missing = missing_required(definition, answers, response.point)
     if missing:
-        raise ResponseError("required", ", ".join(missing))
+        raise ResponseError("response.required", missing=", ".join(missing))
     response.status = ResponseStatus.SUBMITTED
     response.submitted_at = utcnow()
     db.add(response)
@@ -244,7 +242,7 @@ def submit(
         db.flush()
     except IntegrityError:
         db.rollback()
-        raise ResponseError("already_submitted") from None
+        raise ResponseError("response.already_submitted") from None
     audit.record(
         "response.submit",
         citizen_id=response.citizen_id,
@@ -267,9 +265,9 @@ def amend(
 ) -> None:
     """Correct a submitted answer; the old value, who changed it and why go to the history."""
     if response.status != ResponseStatus.SUBMITTED:
-        raise ResponseError("draft")
+        raise ResponseError("response.not_submitted", "reason")
     if not reason.strip():
-        raise ResponseError("reason")
+        raise ResponseError("response.reason", "reason")
     assert response.id is not None
     item = definition.item(item_code)
     old = [
@@ -282,7 +280,7 @@ def amend(
     ]
     new = answer_values.encode(item, value) if value is not None else []
     if old == new:
-        raise ResponseError("unchanged")
+        raise ResponseError("response.unchanged", "reason")
     db.execute(
         delete(Answer).where(
             col(Answer.response_id) == response.id, col(Answer.item_code) == item_code

@@ -97,7 +97,7 @@ def submit(kiosk: KioskSession, response: Response) -> ResponseReturnValue:
         responses.submit(db, response, definition, actor=None)
     except responses.ResponseError as exc:
         db.rollback()
-        if exc.code == "required":
+        if exc.code == "response.required":
             flash(_("Please answer the questions marked as required."), "error")
             return redirect(url_for("kiosk.summary"))
         return redirect(url_for("kiosk.index"))

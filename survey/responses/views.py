@@ -110,10 +110,7 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
             )
         except services.ResponseError as exc:
             db.rollback()
-            if exc.code == "administered_on":
-                add_error(form.administered_on, _("The date must be between enrolment and today."))
-            else:
-                add_error(form.how, _("This form cannot be started now."))
+            add_error(getattr(form, exc.field or "how"), str(exc))
         else:
             db.commit()
             if response.mode == Mode.SELF:
@@ -254,10 +251,10 @@ def submit(response_id: int) -> ResponseReturnValue:
     try:
         services.submit(db, response, definition, actor=current_user.user)
     except services.ResponseError as exc:
-        if exc.code == "required":
-            flash(_("Some questions must be answered before the form can be submitted."), "error")
+        if exc.code == "response.required":
+            flash(str(exc), "error")
             return redirect(url_for("responses.review", response_id=response.id))
-        flash(_("This form was already submitted for this measurement."), "info")
+        flash(str(exc), "info")
         return redirect(url_for("citizens.view", citizen_id=response.citizen_id))
     db.commit()
     if not was_submitted:
@@ -319,9 +316,9 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
                 reason=cast(str, form.reason.data),  # InputRequired: never None here
                 actor=current_user.user,
             )
-        except services.ResponseError:
+        except services.ResponseError as exc:
             db.rollback()
-            add_error(form.reason, _("The new answer is the same as the old one."))
+            add_error(form.reason, str(exc))
         else:
             db.commit()
             flash(_("The answer is corrected; the original is kept in the history."), "success")

@@ -66,17 +66,21 @@ def test_the_team_service_validates_and_audits(session: Session) -> None:
         ),
     ]
     for settings, code, field in (
-        (TeamSettings("Team Øst"), "taken", "name"),
-        (TeamSettings("   "), "blank", "name"),
-        (TeamSettings("x" * 101), "long", "name"),
-        (TeamSettings("Ny", measurement_interval_months=0), "range", "measurement_interval_months"),
+        (TeamSettings("Team Øst"), "team.taken", "name"),
+        (TeamSettings("   "), "team.blank", "name"),
+        (TeamSettings("x" * 101), "team.long", "name"),
         (
-            TeamSettings("Ny", measurement_interval_months=13),
-            "range",
+            TeamSettings("Ny", measurement_interval_months=0),
+            "team.range.measurement_interval_months",
             "measurement_interval_months",
         ),
-        (TeamSettings("Ny", window_days=61), "range", "window_days"),
-        (TeamSettings("Ny", window_days=-1), "range", "window_days"),
+        (
+            TeamSettings("Ny", measurement_interval_months=13),
+            "team.range.measurement_interval_months",
+            "measurement_interval_months",
+        ),
+        (TeamSettings("Ny", window_days=61), "team.range.window_days", "window_days"),
+        (TeamSettings("Ny", window_days=-1), "team.range.window_days", "window_days"),
     ):
         with pytest.raises(TeamError) as refused:
             create_team(session, settings)
@@ -115,10 +119,12 @@ def test_the_user_services_refuse_self_demotion_only_for_the_actor(
     session: Session, create_user
 ) -> None:
     me, other = create_user("me", role=Role.ADMIN), create_user("other", role=Role.ADMIN)
-    with pytest.raises(AccountError, match="own_role"):
+    with pytest.raises(AccountError) as refused:
         update_user(session, me, full_name="Me", role=Role.CONSULTANT, team_ids=[], actor=me)
-    with pytest.raises(AccountError, match="own_account"):
+    assert (refused.value.code, refused.value.field) == ("account.own_role", "role")
+    with pytest.raises(AccountError) as refused:
         set_active(session, me, False, actor=me)
+    assert refused.value.code == "account.own_account"
     update_user(session, me, full_name=" Me ", role=Role.ADMIN, team_ids=[], actor=me)
     update_user(session, other, full_name="Other", role=Role.CONSULTANT, team_ids=[], actor=me)
     set_active(session, other, False, actor=me)
@@ -129,5 +135,6 @@ def test_the_user_services_refuse_self_demotion_only_for_the_actor(
         False,
         False,
     )
-    with pytest.raises(AccountError, match="team"):
+    with pytest.raises(AccountError) as refused:
         update_user(session, other, full_name="Other", role=Role.ADMIN, team_ids=[999])
+    assert (refused.value.code, refused.value.field) == ("account.team", "teams")

@@ -1,0 +1,169 @@
+"""One catalogue of refusals (pyxform's errors.py is the model): every way a service says no has
+a code here, with a lazily translated template for people on the pages and, where a command
+names its options instead, one for the command line. A refusal carries its code, the field it
+concerns and its parameters, and reads in the active language: the request's, else the
+command's (English unless `survey --lang da`).
+
+`say()` is the same reading for messages that are not a service's refusal (an import's problem
+lines): one way to translate outside a request, instead of one per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import click
+from flask import has_app_context, has_request_context
+from flask_babel import force_locale, gettext, ngettext
+
+COMMAND_LANGUAGES = ("en", "da")
+_command_language: ContextVar[str] = ContextVar("command_language", default="en")
+
+
+def _l(msgid: str) -> str:
+    """Marks a template for extraction (the `_l` keyword); it is translated when read."""
+    return msgid
+
+
+@dataclass(frozen=True)
+class Template:
+    """A refusal's words: `text` for the pages, `command` (when it differs) for the command line;
+    `plural` and `count` make `text` an ngettext pair counted by the parameter `count`."""
+
+    text: str
+    command: str | None = None
+    plural: str | None = None
+    count: str | None = None
+
+
+CATALOGUE: Mapping[str, Template] = {
+    # accounts (survey.auth.services)
+    "account.taken": Template(
+        _l("This user name is taken."), command=_l("that user name is taken")
+    ),
+    "account.username": Template(
+        _l("Use 1 to 64 letters, digits and . _ -"),
+        command=_l("a user name has 1 to 64 letters, digits and . _ -"),
+    ),
+    "account.team": Template(_l("Choose existing teams."), command=_l("unknown team")),
+    "account.own_role": Template(_l("You cannot take away your own administrator role.")),
+    "account.own_account": Template(_l("You cannot disable your own account.")),
+    "account.current_password": Template(_l("The current password is wrong.")),
+    "account.password": Template(_l("The password is wrong.")),
+    "account.weak_password": Template("%(problems)s"),
+    "pin.digits": Template(_l("Use digits only.")),
+    "pin.length": Template(_l("Use 6 to 12 digits.")),
+    "pin.trivial": Template(
+        _l(
+            "This PIN is too easy to guess (a repeat, a run such as 123456, or a common PIN). "
+            "Choose another."
+        )
+    ),
+    # teams (survey.admin.services)
+    "team.taken": Template(
+        _l("A team with this name exists."), command=_l("a team with this name exists")
+    ),
+    "team.blank": Template(_l("This field is required."), command=_l("a team needs a name")),
+    "team.long": Template(
+        # WTForms' own plural message, in the catalog through survey.forms.base
+        "Field cannot be longer than %(max)d character.",
+        command=_l("a team name has at most %(max)d characters"),
+        plural="Field cannot be longer than %(max)d characters.",
+        count="max",
+    ),
+    "team.range.measurement_interval_months": Template(
+        _l("Number must be between %(min)s and %(max)s."),
+        command=_l("--interval is %(min)s to %(max)s months"),
+    ),
+    "team.range.window_days": Template(
+        _l("Number must be between %(min)s and %(max)s."),
+        command=_l("--window is %(min)s to %(max)s days"),
+    ),
+    # filling a form (survey.responses.services)
+    "response.administered_on": Template(_l("The date must be between enrolment and today.")),
+    "response.cannot_start": Template(_l("This form cannot be started now.")),
+    "response.required": Template(
+        _l("Some questions must be answered before the form can be submitted.")
+    ),
+    "response.already_submitted": Template(
+        _l("This form was already submitted for this measurement.")
+    ),
+    "response.unchanged": Template(_l("The new answer is the same as the old one.")),
+    "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
+    "response.reason": Template(_l("Say why the answer is corrected.")),
+    "response.submitted_meanwhile": Template(
+        _l("The form was submitted meanwhile; nothing more was saved.")
+    ),
+}
+
+
+class Refusal(ValueError):
+    """A refusal from the catalogue. `field` names what it concerns (a form's field of the same
+    name, where there is one); `str()` is the message in the active language."""
+
+    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
+        if code not in CATALOGUE:
+            raise KeyError(f"no refusal {code!r} in the catalogue")
+        super().__init__(code)
+        self.code, self.field, self.params = code, field, params
+
+    def message(self, *, command: bool = False) -> str:
+        """The words for the pages, or with `command` those for the command line."""
+        return read(CATALOGUE[self.code], self.params, command=command)
+
+    def __str__(self) -> str:
+        return self.message()
+
+
+def refused(name: str, refusal: Refusal) -> str:
+    """A command's one line for a refused change of `name`, in the command's words."""
+    return say(
+        "Refused %(name)s: %(reason)s.", name=repr(name), reason=refusal.message(command=True)
+    )
+
+
+def read(template: Template, params: Mapping[str, Any], *, command: bool = False) -> str:
+    if command and template.command is not None:
+        return say(template.command, **params)
+    if template.plural is not None and template.count is not None:
+        return _translated(
+            lambda: ngettext(
+                template.text, template.plural or "", params[template.count], **params
+            ),
+            (template.plural if params[template.count] != 1 else template.text) % params,
+        )
+    return say(template.text, **params)
+
+
+def say(msgid: str, /, **params: Any) -> str:
+    """A message in the active language: the request's; in a command the command's language;
+    with no app at all, the English msgid."""
+    return _translated(lambda: gettext(msgid, **params), msgid % params if params else msgid)
+
+
+def _translated(translate: Any, english: str) -> str:
+    if has_request_context():
+        return str(translate())
+    if has_app_context():
+        with force_locale(_command_language.get()):
+            return str(translate())
+    return english
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Commands inside read their refusals in `language` (en or da)."""
+    token = _command_language.set(language)
+    try:
+        yield
+    finally:
+        _command_language.reset(token)
+
+
+def set_command_language(ctx: click.Context, _param: object, language: str) -> None:
+    """The `survey --lang` option's callback: the command speaks `language` until it ends."""
+    token = _command_language.set(language)
+    ctx.call_on_close(lambda: _command_language.reset(token))
