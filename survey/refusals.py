@@ -92,6 +92,48 @@ CATALOGUE: Mapping[str, Template] = {
         _l("This form was already submitted for this measurement.")
     ),
     "response.unchanged": Template(_l("The new answer is the same as the old one.")),
+    # cohort reports (survey.reports): the page's words. The command line says it with its
+    # options in English, as the ReportError was raised.
+    "report.unknown": Template(_l("The table cannot be made from these choices.")),
+    "report.unknown_table": Template(_l("There is no table called %(table)s.")),
+    "report.bad_date": Template(_l("%(date)s is not a date (write YYYY-MM-DD).")),
+    "report.bad_point": Template(
+        _l(
+            "A measurement point must be a whole number of 1 or more, not %(point)s. "
+            "Write the points like 1,3."
+        )
+    ),
+    "report.repeated_point": Template(_l("A measurement point is given twice in %(points)s.")),
+    "report.paired_one_point": Template(
+        _l(
+            "Comparing the same citizens (paired) needs at least two measurement points, "
+            "for example 1,3."
+        )
+    ),
+    "report.needs_item": Template(_l("This table needs an item: choose one under Item.")),
+    "report.needs_by": Template(
+        _l("This table needs a second item or a grouping: choose one under By.")
+    ),
+    "report.unknown_item": Template(_l("There is no item with the code %(code)s.")),
+    "report.not_tabulable": Template(
+        _l("%(code)s cannot be shown in a table: choose an item with answer options.")
+    ),
+    "report.several_answers": Template(
+        _l(
+            "%(code)s allows several answers, so it cannot be cross-tabulated. "
+            "Choose an item with one answer."
+        )
+    ),
+    "report.one_point": Template(_l("This table is for one measurement point: give only one.")),
+    "report.bad_by": Template(
+        _l("Choose course status, employment, education or work placement under By.")
+    ),
+    "report.bad_mode": Template(_l("Unknown way of completing the form: %(mode)s.")),
+    "report.bad_status": Template(_l("Unknown course status: %(status)s.")),
+    "report.period_reversed": Template(
+        _l("The enrolment period starts (%(start)s) after it ends (%(end)s).")
+    ),
+    "report.unknown_form_version": Template(_l("Unknown form version: %(version)s.")),
     "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
     "response.reason": Template(_l("Say why the answer is corrected.")),
     "response.submitted_meanwhile": Template(
@@ -104,7 +146,7 @@ class Refusal(ValueError):
     """A refusal from the catalogue. `field` names what it concerns (a form's field of the same
     name, where there is one); `str()` is the message in the active language."""
 
-    def __init__(self, code: str, field: str | None = None, **params: Any) -> None:
+    def __init__(self, code: str, field: str | None = None, /, **params: Any) -> None:
         if code not in CATALOGUE:
             raise KeyError(f"no refusal {code!r} in the catalogue")
         super().__init__(code)

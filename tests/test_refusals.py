@@ -29,7 +29,7 @@ def test_every_code_a_service_raises_is_in_the_catalogue() -> None:
 
 
 def test_an_unknown_code_is_refused_at_once() -> None:
-    with pytest.raises(KeyError, match="no refusal 'account.nope'"):
+    with pytest.raises(KeyError, match=r"no refusal 'account\.nope'"):
         Refusal("account.nope")
 
 

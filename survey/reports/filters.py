@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, or_
 
 from survey.models import Citizen, CourseStatus, Mode, Response, ResponseStatus
+from survey.refusals import CATALOGUE, Refusal
 
 CITIZEN_MODES = (Mode.SELF.value, Mode.ASSISTED.value)
 
@@ -18,14 +19,20 @@ CITIZEN_MODES = (Mode.SELF.value, Mode.ASSISTED.value)
 class ReportError(ValueError):
     """Input a report cannot be built from; the message says what is wrong and what would do.
 
-    `str()` is the English message for the command line; `code` and `params` let the web
-    page say the same through Babel, in words without command-line flags.
+    `str()` is the English message for the command line, naming its options; `message()` is
+    the page's, from the catalogue of refusals (report.<code>), in the active language.
     """
 
     def __init__(self, message: str, code: str = "", /, **params: Any) -> None:
         super().__init__(message)
         self.code = code
         self.params = params
+
+    def message(self) -> str:
+        known = f"report.{self.code}" in CATALOGUE
+        return Refusal(
+            f"report.{self.code}" if known else "report.unknown", **self.params
+        ).message()
 
 
 def parse_form_versions(registry: Any, texts: Iterable[str]) -> dict[str, set[int]]:

@@ -136,53 +136,7 @@ def _form_versions() -> list[tuple[str, str]]:
 
 def error_message(exc: ReportError) -> str:
     """What is wrong with the request, in the user's language and without command-line flags."""
-    p = exc.params
-    messages = {
-        "unknown_table": lambda: _("There is no table called %(table)s.", table=p["table"]),
-        "bad_date": lambda: _("%(date)s is not a date (write YYYY-MM-DD).", date=p["date"]),
-        "bad_point": lambda: _(
-            "A measurement point must be a whole number of 1 or more, not %(point)s. "
-            "Write the points like 1,3.",
-            point=p["point"],
-        ),
-        "repeated_point": lambda: _(
-            "A measurement point is given twice in %(points)s.", points=p["points"]
-        ),
-        "paired_one_point": lambda: _(
-            "Comparing the same citizens (paired) needs at least two measurement points, "
-            "for example 1,3."
-        ),
-        "needs_item": lambda: _("This table needs an item: choose one under Item."),
-        "needs_by": lambda: _("This table needs a second item or a grouping: choose one under By."),
-        "unknown_item": lambda: _("There is no item with the code %(code)s.", code=p["code"]),
-        "not_tabulable": lambda: _(
-            "%(code)s cannot be shown in a table: choose an item with answer options.",
-            code=p["code"],
-        ),
-        "several_answers": lambda: _(
-            "%(code)s allows several answers, so it cannot be cross-tabulated. "
-            "Choose an item with one answer.",
-            code=p["code"],
-        ),
-        "one_point": lambda: _("This table is for one measurement point: give only one."),
-        "bad_by": lambda: _(
-            "Choose course status, employment, education or work placement under By."
-        ),
-        "bad_mode": lambda: _("Unknown way of completing the form: %(mode)s.", mode=p["mode"]),
-        "bad_status": lambda: _("Unknown course status: %(status)s.", status=p["status"]),
-        "period_reversed": lambda: _(
-            "The enrolment period starts (%(start)s) after it ends (%(end)s).",
-            start=p["start"],
-            end=p["end"],
-        ),
-        "unknown_form_version": lambda: _(
-            "Unknown form version: %(version)s.", version=p["version"]
-        ),
-    }
-    make = messages.get(exc.code)
-    if make is None:
-        return _("The table cannot be made from these choices.")
-    return make()
+    return exc.message()
 
 
 def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
