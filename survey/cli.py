@@ -144,6 +144,8 @@ EXTRACT_OPTIONS = (
     "lazy_ngettext:1,2",
     "-k",
     "say",
+    "-k",
+    "_ln:1,2",
     "--no-location",
 )
 

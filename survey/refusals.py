@@ -39,6 +39,11 @@ class Template:
     count: str | None = None
 
 
+def _ln(singular: str, plural: str, *, count: str, command: str | None = None) -> Template:
+    """A template counted by the parameter `count` (ngettext; the `_ln:1,2` keyword)."""
+    return Template(singular, command=command, plural=plural, count=count)
+
+
 CATALOGUE: Mapping[str, Template] = {
     # accounts (survey.auth.services)
     "account.taken": Template(
@@ -67,12 +72,11 @@ CATALOGUE: Mapping[str, Template] = {
         _l("A team with this name exists."), command=_l("a team with this name exists")
     ),
     "team.blank": Template(_l("This field is required."), command=_l("a team needs a name")),
-    "team.long": Template(
-        # WTForms' own plural message, in the catalog through survey.forms.base
+    "team.long": _ln(
         "Field cannot be longer than %(max)d character.",
-        command=_l("a team name has at most %(max)d characters"),
-        plural="Field cannot be longer than %(max)d characters.",
+        "Field cannot be longer than %(max)d characters.",
         count="max",
+        command=_l("a team name has at most %(max)d characters"),
     ),
     "team.range.measurement_interval_months": Template(
         _l("Number must be between %(min)s and %(max)s."),
@@ -81,6 +85,51 @@ CATALOGUE: Mapping[str, Template] = {
     "team.range.window_days": Template(
         _l("Number must be between %(min)s and %(max)s."),
         command=_l("--window is %(min)s to %(max)s days"),
+    ),
+    # citizens and their courses (survey.citizens.services)
+    "citizen.no_consultant": Template(_l("Choose a resource consultant.")),
+    "citizen.consultant_disabled": Template(_l("%(name)s is disabled and cannot take citizens.")),
+    "citizen.consultant_elsewhere": Template(_l("%(name)s is not in this team.")),
+    "citizen.reference.cpr": Template(
+        _l(
+            "This looks like a CPR number (DDMMYY-XXXX or ten digits). CPR numbers are never "
+            "stored: use the pseudonymous reference the municipality assigned."
+        )
+    ),
+    "citizen.reference.empty": Template(_l("Enter the citizen's reference.")),
+    "citizen.reference.format": Template(
+        _l("Use at most 40 letters, digits, spaces and the signs - _ . /")
+    ),
+    "citizen.reference_taken": Template(_l("A citizen with this reference is already enrolled.")),
+    "citizen.other_team": Template(_l("You can only enrol citizens in your own teams.")),
+    "citizen.enrolled_in_future": Template(_l("The enrolment date cannot be in the future.")),
+    "citizen.same_consultant": Template(_l("The citizen already has this consultant.")),
+    "citizen.transfer_date": Template(_l("The date must be between enrolment and today.")),
+    "citizen.already_ended": Template(_l("The course has already ended.")),
+    "citizen.end_kind": Template(_l("Choose planned or unplanned.")),
+    "citizen.end_reason": Template(_l("This reason does not fit the chosen kind of end.")),
+    "citizen.ended_before_enrolment": Template(
+        _l("The end date is before the enrolment date (%(day)s).")
+    ),
+    "citizen.ended_in_future": Template(_l("The end date cannot be in the future.")),
+    "citizen.not_ended": Template(_l("The course is not ended.")),
+    "citizen.reopen_date": Template(
+        _l("The date must be between the end of the course and today.")
+    ),
+    # the tablet (survey.kiosk.services)
+    "kiosk.not_a_tablet_draft": Template(_l("This draft cannot be given to the tablet.")),
+    "kiosk.busy": Template(_l("This draft cannot be given to the tablet.")),
+    "kiosk.ended": Template(_l("This draft cannot be given to the tablet.")),
+    "kiosk.wrong": _ln(
+        "That was not right. %(num)d more try, then the tablet closes and you log in as usual.",
+        "That was not right. %(num)d more tries, then the tablet closes and you log in as usual.",
+        count="left",
+    ),
+    "kiosk.consultant_limit": Template(
+        _l(
+            "Too many wrong attempts on this contact person's tablets this hour. Log in as usual "
+            "on another device to continue the form."
+        )
     ),
     # filling a form (survey.responses.services)
     "response.administered_on": Template(_l("The date must be between enrolment and today.")),
@@ -171,11 +220,11 @@ def read(template: Template, params: Mapping[str, Any], *, command: bool = False
     if command and template.command is not None:
         return say(template.command, **params)
     if template.plural is not None and template.count is not None:
+        n = params[template.count]
+        counted = {"num": n, **params}
         return _translated(
-            lambda: ngettext(
-                template.text, template.plural or "", params[template.count], **params
-            ),
-            (template.plural if params[template.count] != 1 else template.text) % params,
+            lambda: ngettext(template.text, template.plural or "", n, **params),
+            (template.plural if n != 1 else template.text) % counted,
         )
     return say(template.text, **params)
 

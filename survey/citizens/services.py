@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -30,16 +29,13 @@ from survey.models import (
     User,
     check_reference,
 )
+from survey.refusals import Refusal
 from survey.schedule import PointSchedule, build_schedule
 
 
-class CitizenError(ValueError):
-    """A refused change: `field` names the form field, the message says what is wrong."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+class CitizenError(Refusal):
+    """A refused change of a citizen or a course (a code of survey.refusals); `field` names the
+    form field it concerns."""
 
 
 class NotVisible(LookupError):
@@ -101,25 +97,12 @@ def teams_for(db: Session, principal: Principal) -> list[Team]:
 def _check_consultant(db: Session, consultant_id: int | None, team_id: int) -> User:
     user = db.get(User, consultant_id) if consultant_id else None
     if user is None or user.role != Role.CONSULTANT:
-        raise CitizenError("consultant", _("Choose a resource consultant."))
+        raise CitizenError("citizen.no_consultant", "consultant")
     if not user.is_active:
-        raise CitizenError(
-            "consultant", _("%(name)s is disabled and cannot take citizens.", name=user.full_name)
-        )
+        raise CitizenError("citizen.consultant_disabled", "consultant", name=user.full_name)
     if user.id not in {c.id for c in consultants_of(db, team_id)}:
-        raise CitizenError("consultant", _("%(name)s is not in this team.", name=user.full_name))
+        raise CitizenError("citizen.consultant_elsewhere", "consultant", name=user.full_name)
     return user
-
-
-def _reference_message(kind: str) -> str:
-    if kind == "cpr":
-        return _(
-            "This looks like a CPR number (DDMMYY-XXXX or ten digits). CPR numbers are never "
-            "stored: use the pseudonymous reference the municipality assigned."
-        )
-    if kind == "empty":
-        return _("Enter the citizen's reference.")
-    return _("Use at most 40 letters, digits, spaces and the signs - _ . /")
 
 
 def enrol(
@@ -135,13 +118,13 @@ def enrol(
     try:
         reference = check_reference(reference)
     except InvalidReference as exc:
-        raise CitizenError("reference", _reference_message(exc.kind)) from None
+        raise CitizenError(f"citizen.reference.{exc.kind}", "reference") from None
     if db.execute(select(col(Citizen.id)).where(col(Citizen.reference) == reference)).first():
-        raise CitizenError("reference", _("A citizen with this reference is already enrolled."))
+        raise CitizenError("citizen.reference_taken", "reference")
     if not can_enrol_in(principal, team_id):
-        raise CitizenError("team", _("You can only enrol citizens in your own teams."))
+        raise CitizenError("citizen.other_team", "team")
     if enrolled_on > today:
-        raise CitizenError("enrolled_on", _("The enrolment date cannot be in the future."))
+        raise CitizenError("citizen.enrolled_in_future", "enrolled_on")
     consultant = _check_consultant(db, consultant_id, team_id)
     citizen = Citizen(
         reference=reference, enrolled_on=enrolled_on, team_id=team_id, consultant_id=consultant.id
@@ -190,9 +173,9 @@ def transfer(
     today: date,
 ) -> Citizen:
     if consultant_id == citizen.consultant_id:
-        raise CitizenError("consultant", _("The citizen already has this consultant."))
+        raise CitizenError("citizen.same_consultant", "consultant")
     if on > today or on < citizen.enrolled_on:
-        raise CitizenError("on", _("The date must be between enrolment and today."))
+        raise CitizenError("citizen.transfer_date", "on")
     consultant = _check_consultant(db, consultant_id, citizen.team_id)
     assert citizen.id is not None
     db.add(
@@ -226,21 +209,17 @@ def end_course(
     today: date,
 ) -> Citizen:
     if citizen.status != CourseStatus.ACTIVE:
-        raise CitizenError("status", _("The course has already ended."))
+        raise CitizenError("citizen.already_ended", "status")
     if status not in (CourseStatus.ENDED_PLANNED, CourseStatus.ENDED_UNPLANNED):
-        raise CitizenError("status", _("Choose planned or unplanned."))
+        raise CitizenError("citizen.end_kind", "status")
     if reason not in STATUS_REASONS[CourseStatus(status)]:
-        raise CitizenError("reason", _("This reason does not fit the chosen kind of end."))
+        raise CitizenError("citizen.end_reason", "reason")
     if ended_on < citizen.enrolled_on:
         raise CitizenError(
-            "ended_on",
-            _(
-                "The end date is before the enrolment date (%(day)s).",
-                day=citizen.enrolled_on.isoformat(),
-            ),
+            "citizen.ended_before_enrolment", "ended_on", day=citizen.enrolled_on.isoformat()
         )
     if ended_on > today:
-        raise CitizenError("ended_on", _("The end date cannot be in the future."))
+        raise CitizenError("citizen.ended_in_future", "ended_on")
     citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus(status), reason, ended_on
     write_end(db, citizen, recorded_by_id=principal.id)
     return citizen
@@ -282,9 +261,9 @@ def write_end(
 
 def reopen(db: Session, principal: Principal, citizen: Citizen, *, on: date, today: date) -> None:
     if citizen.status == CourseStatus.ACTIVE:
-        raise CitizenError("on", _("The course is not ended."))
+        raise CitizenError("citizen.not_ended", "on")
     if (citizen.ended_on and on < citizen.ended_on) or on > today:
-        raise CitizenError("on", _("The date must be between the end of the course and today."))
+        raise CitizenError("citizen.reopen_date", "on")
     citizen.status, citizen.status_reason, citizen.ended_on = CourseStatus.ACTIVE, None, None
     assert citizen.id is not None
     db.add(

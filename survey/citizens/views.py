@@ -38,7 +38,8 @@ def _attempt(
         result = change()
     except services.CitizenError as exc:
         db.rollback()
-        add_error(getattr(form, (field_for or {}).get(exc.field, exc.field)), exc.message)
+        field = exc.field or ""
+        add_error(getattr(form, (field_for or {}).get(field, field)), str(exc))
         return None
     db.commit()
     return result
@@ -225,7 +226,7 @@ def reopen(citizen_id: int) -> ResponseReturnValue:
             services.reopen(db, current_user, citizen, on=on, today=clock.today())
         except services.CitizenError as exc:
             db.rollback()
-            flash(exc.message, "error")
+            flash(str(exc), "error")
         else:
             db.commit()
             flash(_("The course is reopened."), "success")

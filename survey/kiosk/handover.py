@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import flash, redirect, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from survey.db import get_session
@@ -28,9 +27,9 @@ def begin(response: Response, *, page: int | None = None) -> ResponseReturnValue
             locale=locale,
             page=page,
         )
-    except services.KioskError:
+    except services.KioskError as exc:
         db.rollback()
-        flash(_("This draft cannot be given to the tablet."), "error")
+        flash(str(exc), "error")
         return redirect(url_for("citizens.view", citizen_id=response.citizen_id))
     db.commit()
     logout_user()

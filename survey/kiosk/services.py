@@ -32,18 +32,15 @@ from survey.models import (
     User,
     utcnow,
 )
+from survey.refusals import Refusal
 
 SESSION_KEY = "kiosk"
 # Wrong unlocks a tablet takes before it ends; then only a full login continues the draft.
 MAX_UNLOCK_ATTEMPTS = 5
 
 
-class KioskError(ValueError):
-    """A refused step; `code` says which."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class KioskError(Refusal):
+    """A refused step of the tablet (a code of survey.refusals)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ def hand_over(
     Any other tablet still open on the draft (an abandoned one) stops working. The tablet
     starts at `page`, by default where the citizen last was."""
     if not can_hand_over(response):
-        raise KioskError("not_a_tablet_draft")
+        raise KioskError("kiosk.not_a_tablet_draft")
     token = _token_for(response, login_token)
     digest = token_digest(token)
     # Hand-overs of one draft take turns on its row (two at once could otherwise deadlock on
@@ -91,11 +88,11 @@ def hand_over(
         )
     except OperationalError:
         db.rollback()
-        raise KioskError("busy") from None
+        raise KioskError("kiosk.busy") from None
     existing = db.get(KioskSession, digest)
     if existing is not None:
         if existing.ended_at is not None:
-            raise KioskError("ended")
+            raise KioskError("kiosk.ended")
         return Handed(existing, token)
     start_page = page or resume_page(db, response)
     assert response.id is not None
@@ -128,7 +125,7 @@ def hand_over(
             details={"page": start_page},
         )
         return Handed(kiosk, token)
-    raise KioskError("busy")
+    raise KioskError("kiosk.busy")
 
 
 def _end_active(db: Session, response: Response, reason: KioskEnd) -> None:
@@ -241,14 +238,14 @@ def consultant_failures(db: Session, consultant_id: int) -> int:
 def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     """The consultant's password or PIN ends the kiosk and returns the consultant.
 
-    Raises KioskError: "wrong" (counted and audited), "ended" (5 wrong: the kiosk is over) or
-    "consultant_limit" (too many wrong unlocks of this consultant's tablets this hour, audited
-    as a refusal). The attempt is taken and committed before the secret is checked, so attempts
-    made at once are each counted and never pass either limit, and no write lock is held during
-    the slow hash check. The caller commits the outcome in every case."""
+    Raises KioskError: kiosk.wrong (counted and audited), kiosk.ended (5 wrong: the kiosk is
+    over) or kiosk.consultant_limit (too many wrong unlocks of this consultant's tablets this
+    hour, audited as a refusal). The attempt is taken and committed before the secret is
+    checked, so attempts made at once are each counted and never pass either limit, and no
+    write lock is held during the slow hash check. The caller commits the outcome in every case."""
     consultant = db.get(User, kiosk.consultant_id)
     if consultant is None or not consultant.is_active:
-        raise KioskError("ended")
+        raise KioskError("kiosk.ended")
     assert consultant.id is not None
     response = db.get(Response, kiosk.response_id)
 
@@ -270,7 +267,7 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     if consultant_failures(db, consultant.id) >= limit:
         record("kiosk.unlock_refused", reason="consultant_limit")
         db.commit()
-        raise KioskError("consultant_limit")
+        raise KioskError("kiosk.consultant_limit")
     taken = db.execute(
         update(KioskSession)
         .where(
@@ -283,7 +280,7 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     ).scalar_one_or_none()
     if taken is None:
         db.commit()
-        raise KioskError("ended")
+        raise KioskError("kiosk.ended")
     record("kiosk.unlock_attempt", attempt=taken)
     db.commit()
     ok = verify_password(consultant.password_hash, secret) or (
@@ -291,15 +288,15 @@ def unlock(db: Session, kiosk: KioskSession, secret: str) -> User:
     )
     if ok:
         if not _end(db, kiosk, KioskEnd.UNLOCKED):
-            raise KioskError("ended")  # five wrong attempts ended it meanwhile
+            raise KioskError("kiosk.ended")  # five wrong attempts ended it meanwhile
         record("kiosk.unlock")
         return consultant
     record("kiosk.unlock_failure", attempt=taken)
     if taken >= MAX_UNLOCK_ATTEMPTS:
         if _end(db, kiosk, KioskEnd.UNLOCK_FAILURES):
             record("kiosk.end", reason=KioskEnd.UNLOCK_FAILURES.value)
-        raise KioskError("ended")
-    raise KioskError("wrong")
+        raise KioskError("kiosk.ended")
+    raise KioskError("kiosk.wrong", left=MAX_UNLOCK_ATTEMPTS - taken)
 
 
 def _end(db: Session, kiosk: KioskSession, reason: KioskEnd) -> bool:

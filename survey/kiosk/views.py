@@ -111,10 +111,10 @@ def unlock() -> ResponseReturnValue:
         consultant = services.unlock(db, kiosk, request.form.get("secret", ""))
     except services.KioskError as exc:
         db.commit()  # the attempt, its audit entry and an ended kiosk are kept
-        if exc.code == "ended":
+        if exc.code == "kiosk.ended":
             forget_kiosk()
             return calm(403)
-        return _lock_screen(kiosk, problem=exc.code, status=422)
+        return _lock_screen(kiosk, problem=str(exc), status=422)
     consultant_locale = kiosk.consultant_locale
     token = accounts.open_session(db, consultant)  # a new login, never the one from before
     audit.record("login.success", user=consultant, session=db, details={"via": "kiosk_unlock"})
