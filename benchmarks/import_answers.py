@@ -85,7 +85,7 @@ def _response_rows(
     for item in form.items_at(point):
         condition = item.show_when
         if condition and not (condition.item in given and condition.holds(given)):
-            continue  # as survey.forms.visible: hidden, also when its condition item is
+            continue  # as asking.visible: hidden, also when its condition item is
         given[item.code] = _value(rng, item)
         yield item.code, _cell(given[item.code])
 

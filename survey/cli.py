@@ -16,12 +16,13 @@ from werkzeug.serving import run_simple
 
 from survey import migrate
 from survey.admin.cli import teams
-from survey.app import INSTRUMENTS, create_app
+from survey.app import create_app
 from survey.auth.cli import users
 from survey.cli_support import fail, run
 from survey.config import PROJECT_ROOT, ConfigError
 from survey.db import session_scope
 from survey.demo import DemoRefused, build_demo
+from survey.extensions import INSTRUMENTS
 from survey.instruments import InstrumentError, InstrumentErrors
 from survey.instruments.cli import instruments
 from survey.interop.cli import export, import_

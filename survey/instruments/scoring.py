@@ -59,11 +59,11 @@ def compute_all(definition: InstrumentVersion, answers: Mapping[str, object]) ->
 def relevant_direction(rule: ScoreRule, change: float) -> int:
     """1 for a rise, -1 for a fall large enough to matter clinically (the rule's
     `relevant_change`), else 0; a rule without `relevant_change` has no relevant changes."""
-    if rule.relevant_change is None or abs(change) < rule.relevant_change:
+    if rule.relevant_change is None or change == 0 or abs(change) < rule.relevant_change:
         return 0
     return 1 if change > 0 else -1
 
 
 def is_relevant_change(rule: ScoreRule, before: float, after: float) -> bool:
-    """A change large enough to matter clinically, per the rule's `relevant_change`."""
+    """A change large enough to matter clinically: `relevant_direction` of after − before."""
     return relevant_direction(rule, after - before) != 0

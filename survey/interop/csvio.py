@@ -14,14 +14,12 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from openpyxl.cell import WriteOnlyCell
 
+# The cell format answer values share with the item types (FORMULA_STARTS, guard, unguard)
+# lives with them; the rest of interop imports it from here.
 from survey.instruments.cells import FORMULA_STARTS as FORMULA_STARTS
-from survey.instruments.cells import MULTIPLE_SEPARATOR as MULTIPLE_SEPARATOR
 from survey.instruments.cells import guard as guard
 from survey.instruments.cells import unguard as unguard
 from survey.models import CPR_PATTERN
-
-# The cell format answer values share with the item types (MULTIPLE_SEPARATOR, FORMULA_STARTS,
-# guard, unguard) lives with them; the rest of interop imports it from here.
 from survey.refusals import say as _
 
 if TYPE_CHECKING:

@@ -85,10 +85,7 @@ def locked() -> ResponseReturnValue:
 def _lock_screen(
     kiosk: KioskSession, problem: str | None = None, status: int = 200
 ) -> ResponseReturnValue:
-    left = services.MAX_UNLOCK_ATTEMPTS - kiosk.unlock_attempts
-    return render_template(
-        "kiosk/locked.html", reason=kiosk.locked_reason, problem=problem, left=left
-    ), status
+    return render_template("kiosk/locked.html", reason=kiosk.locked_reason, problem=problem), status
 
 
 def _unlock_key() -> str:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from survey.instruments import load_registry, scoring
-from survey.instruments.scoring import compute, compute_all, is_relevant_change
+from survey.instruments.scoring import (
+    compute,
+    compute_all,
+    is_relevant_change,
+    relevant_direction,
+)
 
 WHO5_ITEMS = ("who5.1", "who5.2", "who5.3", "who5.4", "who5.5")
 
@@ -94,6 +100,14 @@ def test_relevant_change_is_10_points_either_way(rule):
     assert is_relevant_change(rule, 50, 40)
     assert not is_relevant_change(rule, 60, 51)
     assert is_relevant_change(rule, 0, 100)
+
+
+def test_relevant_direction_says_which_way_and_never_for_no_change(rule):
+    """One rule for the trend and the cohort report: a rise, a fall, or nothing that matters."""
+    assert [relevant_direction(rule, d) for d in (-10, -9, 0, 9, 10)] == [-1, 0, 0, 0, 1]
+    zero = replace(rule, relevant_change=0)
+    assert [relevant_direction(zero, d) for d in (-1, 0, 1)] == [-1, 0, 1]
+    assert relevant_direction(replace(rule, relevant_change=None), 50) == 0
 
 
 def test_compute_all_on_the_citizen_form_returns_only_the_who5_score(real_registry):
