@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
@@ -66,45 +66,29 @@ class FolderExport:
 Export = FileExport | FolderExport
 
 
+def _whose(o: Options) -> dict[str, Any]:
+    """The options every export of citizens' data takes: whose, under which ids, asked by whom."""
+    return {"citizen_filter": o.citizen_filter, "pseudonyms": o.pseudonyms, "actor": o.actor}
+
+
 def _citizens(
     session: Session, registry: InstrumentRegistry, out: IO[Any], fmt: str, o: Options
 ) -> exporting.ExportResult:
-    return exporting.export_citizens(
-        session,
-        out,
-        citizen_filter=o.citizen_filter,
-        pseudonyms=o.pseudonyms,
-        actor=o.actor,
-        delimiter=o.delimiter,
-    )
+    return exporting.export_citizens(session, out, delimiter=o.delimiter, **_whose(o))
 
 
 def _long(
     session: Session, registry: InstrumentRegistry, out: IO[Any], fmt: str, o: Options
 ) -> exporting.ExportResult:
-    return exporting.export_long(
-        session,
-        registry,
-        out,
-        citizen_filter=o.citizen_filter,
-        pseudonyms=o.pseudonyms,
-        actor=o.actor,
-        delimiter=o.delimiter,
-    )
+    return exporting.export_long(session, registry, out, delimiter=o.delimiter, **_whose(o))
 
 
 def _wide(
     session: Session, registry: InstrumentRegistry, out: IO[Any], fmt: str, o: Options
 ) -> exporting.ExportResult:
+    wide_fmt: Literal["csv", "xlsx"] = "xlsx" if fmt == "xlsx" else "csv"
     return exporting.export_wide(
-        session,
-        registry,
-        out,
-        fmt="xlsx" if fmt == "xlsx" else "csv",
-        citizen_filter=o.citizen_filter,
-        pseudonyms=o.pseudonyms,
-        actor=o.actor,
-        delimiter=o.delimiter,
+        session, registry, out, fmt=wide_fmt, delimiter=o.delimiter, **_whose(o)
     )
 
 
@@ -124,27 +108,14 @@ def _codebook(
 def _fhir(
     session: Session, registry: InstrumentRegistry, directory: Path, o: Options
 ) -> list[Path]:
-    return exporting.export_fhir(
-        session,
-        registry,
-        directory,
-        citizen_filter=o.citizen_filter,
-        pseudonyms=o.pseudonyms,
-        actor=o.actor,
-    )
+    return exporting.export_fhir(session, registry, directory, **_whose(o))
 
 
 def _package(
     session: Session, registry: InstrumentRegistry, directory: Path, o: Options
 ) -> list[Path]:
     return exporting.export_package(
-        session,
-        registry,
-        directory,
-        citizen_filter=o.citizen_filter,
-        pseudonyms=o.pseudonyms,
-        actor=o.actor,
-        delimiter=o.delimiter,
+        session, registry, directory, delimiter=o.delimiter, **_whose(o)
     )
 
 
