@@ -24,6 +24,13 @@ def ok(cohort, *args: str) -> str:
     return result.stdout
 
 
+def test_the_outcomes_command_measures_education_against_its_own_target(sqlite_cohort) -> None:
+    out = json.loads(ok(sqlite_cohort, "outcomes", "--format", "json"))
+    assert out["targets"]["education"] == 0.15
+    assert "education_or_internship" not in out["targets"]
+    assert out["met"]["education"] is (out["rates"]["education"] >= 0.15)
+
+
 def test_json_is_the_contract(sqlite_cohort) -> None:
     out = json.loads(ok(sqlite_cohort, "waves", "--format", "json"))
     assert out["points"] == [1, 2, 3]
