@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlmodel import col
 
+from survey.audit import services as audit
 from survey.db import session_scope
 from survey.models import CourseStatus, Team, User
 from survey.reports import render
@@ -133,6 +134,10 @@ def report(
                 lang=lang,
             )
             result = build(session, registry, request)
+            # audited like the page's downloads: which table and format, never a figure
+            audit.record(
+                "export", session=session, details={"table": table, "format": fmt, "command": True}
+            )
     except ReportError as exc:
         _bad_input(str(exc))
         return

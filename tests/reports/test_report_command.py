@@ -8,7 +8,9 @@ import io
 import json
 
 import pytest
+from sqlalchemy import select
 
+from survey.models import AuditEvent
 from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.services import parse_points
@@ -29,6 +31,20 @@ def test_the_outcomes_command_measures_education_against_its_own_target(sqlite_c
     assert out["targets"]["education"] == 0.15
     assert "education_or_internship" not in out["targets"]
     assert out["met"]["education"] is (out["rates"]["education"] >= 0.15)
+
+
+def test_every_run_is_audited_like_a_download(sqlite_cohort) -> None:
+    ok(sqlite_cohort, "waves", "--format", "csv")
+    assert run(sqlite_cohort, "weather", "--format", "json").exit_code == 2  # refused: no entry
+    with sqlite_cohort.session() as session:
+        entries = session.execute(
+            select(AuditEvent.action, AuditEvent.user_id, AuditEvent.details).where(
+                AuditEvent.action == "export"
+            )
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("export", None, {"table": "waves", "format": "csv", "command": True})
+    ]
 
 
 def test_json_is_the_contract(sqlite_cohort) -> None:
