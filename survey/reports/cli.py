@@ -15,6 +15,7 @@ from survey.audit import services as audit
 from survey.db import session_scope
 from survey.models import CourseStatus, Team, User
 from survey.reports import render
+from survey.reports.about import about
 from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.services import TABLES, ReportRequest, build, parse_points
 
@@ -134,6 +135,7 @@ def report(
                 lang=lang,
             )
             result = build(session, registry, request)
+            block = about(session, registry, request, made_by=None, suppressed=False)
             # audited like the page's downloads: which table and format, never a figure
             audit.record(
                 "export", session=session, details={"table": table, "format": fmt, "command": True}
@@ -141,9 +143,5 @@ def report(
     except ReportError as exc:
         _bad_input(str(exc))
         return
-    if fmt == "json":
-        click.echo(render.to_json(result))
-    elif fmt == "csv":
-        click.echo(render.to_csv(result, lang), nl=False)
-    else:
-        click.echo(render.to_text(result, lang), nl=False)
+    output = render.write(result.to_dict(), fmt, lang, about=block)
+    click.echo(output, nl=fmt == "json")
