@@ -94,6 +94,8 @@ class Text:
 
     text: str
     level: int = 0
+    heading: bool = False
+    """a section's heading (an item's question above its answers), not a row of figures"""
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,10 @@ class TestName:
 @dataclass(frozen=True)
 class Hidden:
     """A cell not shown to protect the citizens (a count of 1–4, a figure that would give one
-    away, or a test on hidden counts)."""
+    away, or a test on hidden counts). `was`: the kind of cell it hides ("Percent"...), for
+    the chart to leave its gap in the right place."""
+
+    was: str = ""
 
 
 Cell = Text | Count | Percent | Share | Total | Mean | Change | PValue | TestName | Hidden
@@ -247,13 +252,13 @@ def hide_cells(grid: Grid, hidden: frozenset[Key]) -> Grid:
     def shown(cell: Cell) -> Cell:
         match cell:
             case Count(key=key) | Total(key=key) if key in hidden:
-                return Hidden()
+                return Hidden(type(cell).__name__)
             case Percent(key=key, n_key=n_key) if key in hidden or n_key in hidden:
-                return Hidden()
+                return Hidden("Percent")
             case Mean(n_key=n_key) | Change(n_key=n_key) if n_key in hidden:
-                return Hidden()
+                return Hidden(type(cell).__name__)
             case PValue(keys=keys) | TestName(keys=keys) if keys & hidden:
-                return Hidden()
+                return Hidden(type(cell).__name__)
         return cell
 
     foot = [[shown(c) for c in row] for row in grid.foot]
@@ -510,6 +515,103 @@ def _who5(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
     return Grid("who5", lang, head, body, foot, notes, counts=c.values)
 
 
+# --- several tables as one: the report's tables of several items ------------------------------
+
+
+def _rekey(cell: Cell, part: int) -> Cell:
+    """A part's cell with its keys made unique in the whole (prefixed by the part's number)."""
+    match cell:
+        case Count() | Total():
+            return replace(cell, key=(part, cell.key))
+        case Percent():
+            return replace(cell, key=(part, cell.key), n_key=(part, cell.n_key))
+        case Mean() | Change():
+            return replace(cell, n_key=(part, cell.n_key))
+        case PValue() | TestName():
+            return replace(cell, keys=frozenset((part, k) for k in cell.keys))
+    return cell
+
+
+def _part(grid: Grid, part: int) -> Grid:
+    def rows(rs: list[Row]) -> list[Row]:
+        return [[_rekey(c, part) for c in r] for r in rs]
+
+    return replace(
+        grid,
+        body=rows(grid.body),
+        foot=rows(grid.foot),
+        counts={(part, k): v for k, v in grid.counts.items()},
+        sums=[Sum((part, s.total), tuple((part, p) for p in s.parts)) for s in grid.sums],
+    )
+
+
+def _stacked(parts: list[Grid], lang: str, label: str) -> Grid:
+    """The parts one below the other, each under its question (4.1, 5.2, 6.2, 6.3, 6.4): one
+    header row, the columns of the first part."""
+    width = len(parts[0].head)
+    body: list[Row] = []
+    for part in parts:
+        body.append([Text(part.head[0], heading=True), *([Text("")] * (width - 1))])
+        body.extend(part.body)
+        body.extend(part.foot)
+    return Grid(
+        "items",
+        lang,
+        [label, *parts[0].head[1:]],
+        body,
+        notes=[n for p in parts for n in p.notes],
+        column_title=parts[0].column_title,
+        counts={k: v for p in parts for k, v in p.counts.items()},
+        sums=[s for p in parts for s in p.sums],
+    )
+
+
+def _side_by_side(parts: list[Grid], lang: str, label: str) -> Grid:
+    """The parts next to each other (4.2, 4.3, 4.6, 4.7, 6.5, 6.6): one row per answer when
+    every part has the same answers, else each part with its own label column."""
+    labels = [[r[0] for r in p.body] for p in parts]
+    shared = all(ls == labels[0] for ls in labels)
+    body: list[Row] = []
+    foot: list[Row] = []
+    if shared:
+        head = [label] + [f"{p.head[0]}: {h}" for p in parts for h in p.head[1:]]
+        for i, first in enumerate(parts[0].body):
+            body.append([first[0], *(c for p in parts for c in p.body[i][1:])])
+        for i, first in enumerate(parts[0].foot):
+            foot.append([first[0], *(c for p in parts for c in p.foot[i][1:])])
+    else:
+        head = [h for p in parts for h in p.head]
+        height = max(len(p.body) for p in parts)
+        for i in range(height):
+            row: Row = []
+            for p in parts:
+                row.extend(p.body[i] if i < len(p.body) else [Text("")] * len(p.head))
+            body.append(row)
+        for i in range(max(len(p.foot) for p in parts)):
+            row = []
+            for p in parts:
+                row.extend(p.foot[i] if i < len(p.foot) else [Text("")] * len(p.head))
+            foot.append(row)
+    return Grid(
+        "items",
+        lang,
+        head,
+        body,
+        foot,
+        notes=[n for p in parts for n in p.notes],
+        counts={k: v for p in parts for k, v in p.counts.items()},
+        sums=[s for p in parts for s in p.sums],
+    )
+
+
+def _items(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
+    parts = [_part(make_grid(p, lang), i) for i, p in enumerate(d["parts"])]
+    if not parts:
+        raise ValueError("a table of several items needs at least one")
+    compose = _side_by_side if d.get("layout") == "side" else _stacked
+    return compose(parts, lang, d.get("label", ""))
+
+
 LAYOUTS: dict[str, Callable[[dict[str, Any], str, Mapping[str, str]], Grid]] = {
     "waves": _waves,
     "status": _status,
@@ -518,6 +620,7 @@ LAYOUTS: dict[str, Callable[[dict[str, Any], str, Mapping[str, str]], Grid]] = {
     "by": _by,
     "outcomes": _outcomes,
     "who5": _who5,
+    "items": _items,
 }
 """The layout of each table kind (the "table" of its dict)."""
 

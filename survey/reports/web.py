@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from survey.reports.grid import WHO5_ROWS, Cell, Grid, Hidden, Text, figure, words
+from survey.reports.grid import WHO5_ROWS, Cell, Grid, Hidden, Percent, Text, figure, words
 from survey.reports.writers import as_text
 
 __all__ = ["chart"]
@@ -131,6 +131,35 @@ def _chart_who5(grid: Grid, w: Mapping[str, str]) -> Chart:
     return [bars], {"title": {"text": w["mean"]}, "range": [0, 100]}, grid.head[0]
 
 
+def _is_percent(cell: Cell) -> bool:
+    return isinstance(cell, Percent) or (isinstance(cell, Hidden) and cell.was == "Percent")
+
+
+def _chart_items(grid: Grid, w: Mapping[str, str]) -> Chart:
+    """Several items: a trace per column of percents, each answer under its label (numbered by
+    its question when the questions are stacked, so the same answer of two stays two bars)."""
+    stacked = any(isinstance(r[0], Text) and r[0].heading for r in grid.body)
+    data = []
+    for j in range(1, len(grid.head)):
+        x: list[str] = []
+        y: list[Any] = []
+        hover: list[str] = []
+        question = 0
+        for row in grid.body:
+            if isinstance(row[0], Text) and row[0].heading:
+                question += 1
+                continue
+            if j >= len(row) or not _is_percent(row[j]):
+                continue
+            label = next((c.text for c in reversed(row[:j]) if isinstance(c, Text) and c.text), "")
+            x.append(f"{question}. {label}" if stacked else label)
+            y.append(figure(row[j]))
+            hover.append(_percent_hover(row[j], grid.lang))
+        if x:
+            data.append(_bars(grid.head[j], x, y, hover))
+    return data, _percent_axis(), ""
+
+
 CHARTS: dict[str, Callable[[Grid, Mapping[str, str]], Chart]] = {
     "waves": _chart_waves,
     "status": _chart_status,
@@ -139,6 +168,7 @@ CHARTS: dict[str, Callable[[Grid, Mapping[str, str]], Chart]] = {
     "by": _chart_matrix,
     "outcomes": _chart_outcomes,
     "who5": _chart_who5,
+    "items": _chart_items,
 }
 
 
