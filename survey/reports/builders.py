@@ -633,28 +633,20 @@ def build_numeric(
     values: dict[int, list[int]] = {point: [] for point in points}
     for point, value, count in counts:
         values[point].extend([int(value)] * int(count))
-    table = NumericTable(
-        item.code,
-        item.text.get(lang),
-        item.unit.get(lang) if item.unit else None,
-        list(points),
-        paired,
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
+    found = [sorted(values[point]) for point in points]
+    return NumericTable(
+        item=item.code,
+        label=item.text.get(lang),
+        unit=item.unit.get(lang) if item.unit else None,
+        points=list(points),
+        paired=paired,
+        n=[len(v) for v in found],
+        mean=[round(statistics.fmean(v), 2) if v else None for v in found],
+        sd=[round(statistics.stdev(v), 2) if len(v) >= 2 else None for v in found],
+        median=[round(float(statistics.median(v)), 2) if v else None for v in found],
+        minimum=[v[0] if v else None for v in found],
+        maximum=[v[-1] if v else None for v in found],
     )
-    for point in points:
-        found = sorted(values[point])
-        table.n.append(len(found))
-        table.mean.append(round(statistics.fmean(found), 2) if found else None)
-        table.sd.append(round(statistics.stdev(found), 2) if len(found) >= 2 else None)
-        table.median.append(round(float(statistics.median(found)), 2) if found else None)
-        table.minimum.append(found[0] if found else None)
-        table.maximum.append(found[-1] if found else None)
-    return table
 
 
 # --- the paired test of a distribution over two points -----------------------------------------
