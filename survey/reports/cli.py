@@ -17,7 +17,14 @@ from survey.models import CourseStatus, Team, User
 from survey.reports import render
 from survey.reports.about import about
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.services import TABLES, ReportRequest, build, parse_points
+from survey.reports.services import (
+    ALL_TABLES,
+    JSON_TABLES,
+    PAIRED_MODES,
+    ReportRequest,
+    build,
+    parse_points,
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -28,16 +35,25 @@ def _bad_input(message: str) -> None:
 
 
 @click.command("report")
-@click.argument("table", type=click.Choice(TABLES))
+@click.argument("table", type=click.Choice(ALL_TABLES))
 @click.option("--item", "item", metavar="CODE", help="The item tabulated (rows).")
 @click.option(
     "--by",
     "by",
     metavar="CODE|status",
-    help="crosstab: the column item; by: status, employment, education or internship.",
+    help="crosstab: the column item; by: status, employment, education, internship, mode, "
+    "team, consultant, gender, age or a single-choice item code.",
 )
 @click.option("--points", metavar="1,3", help="Measurement points, comma-separated.")
-@click.option("--paired", is_flag=True, help="Only citizens answering at every chosen point.")
+@click.option(
+    "--paired",
+    type=click.Choice(PAIRED_MODES),
+    is_flag=False,
+    flag_value="form",
+    default=None,
+    help="The same citizens at every chosen point: alone or 'form', those with the item's form "
+    "at every point; 'item', those who answered the item at every point.",
+)
 @click.option("--mode", type=click.Choice(["self", "assisted"]), help="Citizen forms filled so.")
 @click.option("--team", "teams", multiple=True, metavar="NAME", help="A team (repeatable).")
 @click.option(
@@ -77,7 +93,7 @@ def report(
     item: str | None,
     by: str | None,
     points: str | None,
-    paired: bool,
+    paired: str | None,
     mode: str | None,
     teams: tuple[str, ...],
     enrolled_from,
@@ -88,8 +104,12 @@ def report(
     fmt: str,
     lang: str,
 ) -> None:
-    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes or who5."""
+    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5 or
+    numeric (numeric as json only, for now)."""
     registry = current_app.extensions["survey.instruments"]
+    if table in JSON_TABLES and fmt != "json":
+        _bad_input(f"the {table} table is given only as json for now (--format json)")
+        return
     try:
         with session_scope() as session:
             team_ids = None
@@ -130,7 +150,7 @@ def report(
                 item=item,
                 by=by,
                 points=parse_points(points) if points is not None else None,
-                paired=paired,
+                paired=paired or False,
                 filters=filters,
                 lang=lang,
             )

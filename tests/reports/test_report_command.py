@@ -73,8 +73,11 @@ def test_json_is_the_contract(sqlite_cohort) -> None:
             "json",
         )
     )
-    assert dist["paired"] is True
-    assert dist["n"] == [3, 3]
+    # --paired alone pairs by form: c1, c2, c3, c5 have a citizen form at 1 and 3 in Nord; c5
+    # left health.mental unanswered at point 1
+    assert dist["paired"] == "form"
+    assert dist["paired_n"] == 4
+    assert dist["n"] == [3, 4]
     assert dist["rows"][3]["counts"] == [2, 0]
 
 
