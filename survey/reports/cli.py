@@ -18,9 +18,8 @@ from survey.reports import render
 from survey.reports.about import about
 from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.services import (
-    ALL_TABLES,
-    JSON_TABLES,
     PAIRED_MODES,
+    TABLES,
     ReportRequest,
     build,
     parse_points,
@@ -35,7 +34,7 @@ def _bad_input(message: str) -> None:
 
 
 @click.command("report")
-@click.argument("table", type=click.Choice(ALL_TABLES))
+@click.argument("table", type=click.Choice(TABLES))
 @click.option("--item", "item", metavar="CODE", help="The item tabulated (rows).")
 @click.option(
     "--by",
@@ -105,11 +104,8 @@ def report(
     lang: str,
 ) -> None:
     """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5 or
-    numeric (numeric as json only, for now)."""
+    numeric."""
     registry = current_app.extensions["survey.instruments"]
-    if table in JSON_TABLES and fmt != "json":
-        _bad_input(f"the {table} table is given only as json for now (--format json)")
-        return
     try:
         with session_scope() as session:
             team_ids = None

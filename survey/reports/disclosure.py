@@ -17,14 +17,31 @@ independent recomputation from the table's dict, over every table kind.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import numpy as np
 from scipy.optimize import linprog
 
-from survey.reports.grid import Grid, Key, Sum, hide_cells
+from survey.reports.grid import Cell, Extreme, Grid, Hidden, Key, Note, Sum, hide_cells
 
 SMALL = range(1, 5)
 """The counts hidden for their own sake: 1–4 citizens (0 identifies no one and is shown)."""
+
+
+def _without_extremes(grid: Grid) -> Grid:
+    if not any(isinstance(c, Extreme) for row in grid.rows for c in row):
+        return grid
+
+    def rows(rs: list[list[Cell]]) -> list[list[Cell]]:
+        return [[Hidden("Extreme") if isinstance(c, Extreme) else c for c in r] for r in rs]
+
+    return replace(
+        grid,
+        body=rows(grid.body),
+        foot=rows(grid.foot),
+        notes=[*grid.notes, Note("extremes_hidden")],
+        hidden=grid.hidden | {"extremes"},
+    )
 
 
 def small_counts(grid: Grid) -> set[Key]:
@@ -116,7 +133,9 @@ def _complement(grid: Grid, key: Key, hidden: set[Key]) -> Key | None:
 
 def protect(grid: Grid) -> Grid:
     """`grid` with its small counts hidden, and as many others as it takes that none of them
-    can be worked out again from the sums it shows."""
+    can be worked out again from the sums it shows; a smallest or largest value (one citizen's
+    own answer) is never shown."""
+    grid = _without_extremes(grid)
     hidden = small_counts(grid)
     while True:
         exposed = sorted(determined(grid, hidden, first=True), key=repr)

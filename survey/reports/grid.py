@@ -67,6 +67,25 @@ LABELS: dict[str, Label] = {
     "no_test_categories": _l("too few answer categories or groups with answers for a test"),
     "no_pairs": _l("no citizen has a score at both points"),
     "all_differences_zero": _l("every difference is zero; no test is possible"),
+    "no_discordant_pairs": _l("no citizen changed answer between the points; no test is possible"),
+    "singular_table": _l("the answers do not allow the test (a singular table)"),
+    "special_excluded": _l("“Don't know” and other special answers are left out of the test."),
+    "extremes_hidden": _l(
+        "The smallest and largest values are each one citizen's answer and are not shown."
+    ),
+    "mcnemar": _l("McNemar's test"),
+    "stuart_maxwell": _l("Stuart–Maxwell test of marginal homogeneity"),
+    "bowker": _l("Bowker's test of symmetry"),
+    "statistic": _l("Test statistic"),
+    "effect_size": _l("Effect size"),
+    "cramers_v": _l("Cramér's V"),
+    "r": pgettext("effect size", "r"),
+    "pairs": _l("Citizens in the test (n)"),
+    "paired_n": _l("Citizens with the form at every point (n)"),
+    "symmetry": _l("Symmetry"),
+    "median": _l("Median"),
+    "min": _l("Smallest value"),
+    "max": _l("Largest value"),
 }
 """The words of the laid-out tables, through Babel (`in_language` reads them in the table's
 language, with or without a request)."""
@@ -172,6 +191,34 @@ class TestName:
 
 
 @dataclass(frozen=True)
+class Statistic:
+    """A test's statistic stated in full: χ² = 5,08 (df = 8); W = 512 (n = 59)."""
+
+    name: str | None
+    value: float | None
+    dof: int | None = None
+    n: int | None = None
+    keys: frozenset[Key] = frozenset()
+
+
+@dataclass(frozen=True)
+class Effect:
+    """An effect size: Cramér's V = 0,13; r = 0,37."""
+
+    name: str | None
+    value: float | None
+    keys: frozenset[Key] = frozenset()
+
+
+@dataclass(frozen=True)
+class Extreme:
+    """A smallest or largest value: one citizen's own answer (never shown when protected)."""
+
+    value: float | None
+    n_key: Key = None
+
+
+@dataclass(frozen=True)
 class Hidden:
     """A cell not shown to protect the citizens (a count of 1–4, a figure that would give one
     away, or a test on hidden counts). `was`: the kind of cell it hides ("Percent"...), for
@@ -180,7 +227,21 @@ class Hidden:
     was: str = ""
 
 
-Cell = Text | Count | Percent | Share | Total | Mean | Change | PValue | TestName | Hidden
+Cell = (
+    Text
+    | Count
+    | Percent
+    | Share
+    | Total
+    | Mean
+    | Change
+    | PValue
+    | TestName
+    | Statistic
+    | Effect
+    | Extreme
+    | Hidden
+)
 Row = list[Cell]
 
 
@@ -257,12 +318,18 @@ def hide_cells(grid: Grid, hidden: frozenset[Key]) -> Grid:
                 return Hidden("Percent")
             case Mean(n_key=n_key) | Change(n_key=n_key) if n_key in hidden:
                 return Hidden(type(cell).__name__)
-            case PValue(keys=keys) | TestName(keys=keys) if keys & hidden:
+            case (
+                PValue(keys=keys) | TestName(keys=keys) | Statistic(keys=keys) | Effect(keys=keys)
+            ) if keys & hidden:
                 return Hidden(type(cell).__name__)
+            case Extreme(n_key=n_key) if n_key in hidden:
+                return Hidden("Extreme")
         return cell
 
     foot = [[shown(c) for c in row] for row in grid.foot]
-    tested = [c for row in foot for c in row if isinstance(c, PValue | TestName | Hidden)]
+    tested = [
+        c for row in foot for c in row if isinstance(c, PValue | TestName | Statistic | Hidden)
+    ]
     return replace(
         grid,
         body=[[shown(c) for c in row] for row in grid.body],
@@ -318,6 +385,29 @@ _SENTENCES = {
     "no citizen has a score at both points": "no_pairs",
     "every difference is zero; no test is possible": "all_differences_zero",
 }
+
+
+def _test_rows(
+    w: Mapping[str, str], test: Mapping[str, Any], keys: frozenset[Key], n: int | None = None
+) -> list[Row]:
+    """A test stated in full: its name, statistic with degrees of freedom (or the pairs it is
+    on), effect size and p-value; every cell hidden when a count it is computed from is."""
+    effect = test.get("effect_size") or {}
+    rows: list[Row] = [
+        [Text(w["test"]), TestName(test.get("name"), keys)],
+        [
+            Text(w["statistic"]),
+            Statistic(test.get("name"), test.get("statistic"), test.get("dof"), n, keys),
+        ],
+    ]
+    if effect:
+        rows.append([Text(w["effect_size"]), Effect(effect.get("name"), effect.get("value"), keys)])
+    rows.append([Text(w["p_value"]), PValue(test.get("p_value"), keys)])
+    return rows
+
+
+def _special_note(d: Mapping[str, Any]) -> list[Note]:
+    return [Note("special_excluded")] if d.get("excluded_special") else []
 
 
 def _waves(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
@@ -378,8 +468,35 @@ def _distribution(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
         if d["multiple"]  # several answers each: the column is no sum
         else [Sum(("n", j), tuple(("cell", i, j) for i in range(len(body)))) for j in columns]
     )
+    foot: list[Row] = [totals]
+    notes: list[Note] = []
+    if d.get("paired_n") is not None:
+        foot.append(
+            [
+                Text(w["paired_n"]),
+                c.count(d["paired_n"], "paired_n"),
+                *([Text("")] * (len(columns) - 1)),
+            ]
+        )
+    test = d.get("test")
+    if isinstance(test, dict) and test.get("name"):
+        keys = frozenset(c.values) | {"pairs"}
+        foot.append([Text(w["pairs"]), c.count(test["n_pairs"], "pairs")])
+        foot.extend(_test_rows(w, test, keys))
+        symmetry = test.get("symmetry")
+        if symmetry:
+            foot.append(
+                [
+                    Text(w["symmetry"]),
+                    Statistic(symmetry["name"], symmetry["statistic"], symmetry["dof"], None, keys),
+                    PValue(symmetry["p_value"], keys),
+                ]
+            )
+        notes = _special_note(test) + _warnings(d)
+    elif isinstance(test, dict):
+        notes = _warnings(d)
     head = [d["label"], *(f"{p} (%)" for p in _points(d, w))]
-    return Grid("distribution", lang, head, body, [totals], counts=c.values, sums=sums)
+    return Grid("distribution", lang, head, body, foot, notes, counts=c.values, sums=sums)
 
 
 def _matrix(d: dict[str, Any], c: _Counts, *, by_column: bool) -> tuple[list[Row], list[Sum]]:
@@ -450,8 +567,17 @@ def _by(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
             *(c.total(t, ("col", j)) for j, t in enumerate(d["column_totals"])),
             c.total(d["n"], "n"),
         ],
-        [Text(w["test"]), TestName(d["test"], tested)],
-        [Text(w["p_value"]), PValue(d["p_value"], tested)],
+        *_test_rows(
+            w,
+            {
+                "name": d["test"],
+                "statistic": d.get("statistic"),
+                "dof": d.get("dof"),
+                "p_value": d["p_value"],
+                "effect_size": d.get("effect_size"),
+            },
+            tested,
+        ),
     ]
     head = [d["rows"]["label"], *(f"{x} (%)" for x in d["columns"]["labels"]), w["total"] + " (%)"]
     return Grid(
@@ -460,7 +586,7 @@ def _by(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
         head,
         body,
         foot,
-        _warnings(d),
+        _special_note(d) + _warnings(d),
         column_title=d["columns"]["label"],
         counts=c.values,
         sums=sums,
@@ -507,12 +633,33 @@ def _who5(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
             [Text(w["change"]), Change(d["change"], ("n", 0))],
             [Text(w["improved"] % {"limit": limit}), c.count(d["improved"], "improved")],
             [Text(w["worsened"] % {"limit": limit}), c.count(d["worsened"], "worsened")],
-            [Text(w["test"]), TestName(d.get("test"), paired)],
-            [Text(w["p_value"]), PValue(d["p_value"], paired)],
+            *_test_rows(
+                w,
+                {
+                    "name": d.get("test"),
+                    "statistic": d.get("statistic"),
+                    "p_value": d["p_value"],
+                    "effect_size": d.get("effect_size"),
+                },
+                paired,
+                d.get("n_nonzero"),
+            ),
         ]
         notes = _warnings(d)
     head = [d["label"], *_points(d, w)]
     return Grid("who5", lang, head, body, foot, notes, counts=c.values)
+
+
+def _numeric(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
+    c = _Counts()
+    columns = range(len(d["points"]))
+    body: list[Row] = [[Text(w["n"]), *(c.count(d["n"][j], ("n", j)) for j in columns)]]
+    for key in ("mean", "sd", "median"):
+        body.append([Text(w[key]), *(Mean(d[key][j], ("n", j)) for j in columns)])
+    for key in ("min", "max"):
+        body.append([Text(w[key]), *(Extreme(d[key][j], ("n", j)) for j in columns)])
+    unit = f" ({d['unit']})" if d.get("unit") else ""
+    return Grid("numeric", lang, [d["label"] + unit, *_points(d, w)], body, counts=c.values)
 
 
 # --- several tables as one: the report's tables of several items ------------------------------
@@ -527,8 +674,10 @@ def _rekey(cell: Cell, part: int) -> Cell:
             return replace(cell, key=(part, cell.key), n_key=(part, cell.n_key))
         case Mean() | Change():
             return replace(cell, n_key=(part, cell.n_key))
-        case PValue() | TestName():
+        case PValue() | TestName() | Statistic() | Effect():
             return replace(cell, keys=frozenset((part, k) for k in cell.keys))
+        case Extreme():
+            return replace(cell, n_key=(part, cell.n_key))
     return cell
 
 
@@ -620,6 +769,7 @@ LAYOUTS: dict[str, Callable[[dict[str, Any], str, Mapping[str, str]], Grid]] = {
     "by": _by,
     "outcomes": _outcomes,
     "who5": _who5,
+    "numeric": _numeric,
     "items": _items,
 }
 """The layout of each table kind (the "table" of its dict)."""

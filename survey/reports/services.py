@@ -14,11 +14,8 @@ from survey.instruments.schema import Item, ItemType, Kind, ScoreRule
 from survey.reports import builders, queries
 from survey.reports.filters import Filters, ReportError
 
-TABLES = ("waves", "status", "distribution", "crosstab", "by", "outcomes", "who5")
+TABLES = ("waves", "status", "distribution", "crosstab", "by", "outcomes", "who5", "numeric")
 """The tables every writer lays out (the page, CSV, XLSX, text, JSON)."""
-JSON_TABLES = ("numeric",)
-"""Tables built and given as JSON, not yet laid out by the grid."""
-ALL_TABLES = TABLES + JSON_TABLES
 OUTCOMES = dict(queries.OUTCOME_ITEMS)
 WHO5_SCORE = "who5.score"
 PAIRED_MODES = ("form", "item")
@@ -154,9 +151,9 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
     """The table `request` asks for; a ReportError says what is wrong with the request."""
     lang = builders.check_language(request.lang)
     table, filters = request.table, request.filters
-    if table not in ALL_TABLES:
+    if table not in TABLES:
         raise ReportError(
-            f"unknown table {table!r} (known: {', '.join(ALL_TABLES)})",
+            f"unknown table {table!r} (known: {', '.join(TABLES)})",
             "unknown_table",
             table=table,
         )

@@ -49,6 +49,7 @@ APPLIES = {
     "crosstab": ("item", "by", "points"),
     "by": ("item", "by", "points"),
     "who5": ("points", "paired"),
+    "numeric": ("item", "points", "paired"),
 }
 """Which of the page's options each table takes; the others are ignored for it."""
 
@@ -196,14 +197,15 @@ def suppressing(scope: list[Team]) -> bool:
 
 
 def _items() -> list[tuple[str, str]]:
-    """Items that can be tabulated: (code, text), in form order, each code once."""
+    """Items that can be tabulated or described: (code, text), in form order, each code once
+    (a number without report groups can only be described: the numeric table)."""
     lang = _lang()
     seen: dict[str, str] = {}
     for version in _registry().forms():
         for item in version.items:
             if item.code in seen:
                 continue
-            if item.type in CHOICE_TYPES or (item.type is ItemType.INTEGER and item.groups):
+            if item.type in CHOICE_TYPES or item.type is ItemType.INTEGER:
                 seen[item.code] = item.text.get(lang)
     return list(seen.items())
 

@@ -131,6 +131,20 @@ def _chart_who5(grid: Grid, w: Mapping[str, str]) -> Chart:
     return [bars], {"title": {"text": w["mean"]}, "range": [0, 100]}, grid.head[0]
 
 
+def _chart_numeric(grid: Grid, w: Mapping[str, str]) -> Chart:
+    """The mean per point with its SD as error bars (rows n, mean, SD of the layout)."""
+    n_row, mean_row, sd_row = grid.body[0][1:], grid.body[1][1:], grid.body[2][1:]
+    hover = [
+        as_text(mean, grid.lang) + ("" if isinstance(n, Hidden) else f" (n={figure(n)})")
+        for n, mean in zip(n_row, mean_row, strict=True)
+    ]
+    bars = _bars(w["mean"], grid.head[1:], [figure(c) for c in mean_row], hover)
+    sd = [_num(figure(c)) for c in sd_row]
+    if any(v is not None for v in sd):
+        bars["error_y"] = {"type": "data", "array": sd, "visible": True}
+    return [bars], {"title": {"text": w["mean"]}, "rangemode": "tozero"}, grid.head[0]
+
+
 def _is_percent(cell: Cell) -> bool:
     return isinstance(cell, Percent) or (isinstance(cell, Hidden) and cell.was == "Percent")
 
@@ -168,6 +182,7 @@ CHARTS: dict[str, Callable[[Grid, Mapping[str, str]], Chart]] = {
     "by": _chart_matrix,
     "outcomes": _chart_outcomes,
     "who5": _chart_who5,
+    "numeric": _chart_numeric,
     "items": _chart_items,
 }
 

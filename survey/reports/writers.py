@@ -31,17 +31,29 @@ from survey.reports.grid import (
     Cell,
     Change,
     Count,
+    Effect,
+    Extreme,
     Grid,
     Hidden,
     Mean,
     Percent,
     PValue,
     Share,
+    Statistic,
     TestName,
     Text,
     Total,
     words,
 )
+
+SYMBOLS = {
+    "chi2": "χ²",
+    "mcnemar": "χ²",
+    "stuart_maxwell": "χ²",
+    "bowker": "χ²",
+    "wilcoxon": "W",
+}
+"""The symbol of each test's statistic (Fisher's exact test has none)."""
 
 INDENTS = ("", "– ", "    ")
 """How a label is indented by its level (a status under the baseline, a reason under it)."""
@@ -87,6 +99,22 @@ def as_text(cell: Cell, lang: str, *, total_as_n: bool = False) -> str:
             return "" if v is None else p_value(v, lang)
         case TestName(name=name):
             return words(lang)[name] if name else ""
+        case Statistic(name=name, value=v, dof=dof, n=n):
+            if v is None:
+                return ""
+            number = str(int(v)) if float(v).is_integer() else decimal(v, 2, lang)
+            shown = f"{SYMBOLS.get(name or '', '')} = {number}".lstrip(" =")
+            extra = [f"df = {dof}"] if dof is not None else []
+            extra += [f"n = {n}"] if n is not None else []
+            return shown + (f" ({', '.join(extra)})" if extra else "")
+        case Effect(name=name, value=v):
+            if v is None or not name:
+                return ""
+            return f"{words(lang)[name]} = {decimal(v, 2, lang)}"
+        case Extreme(value=v):
+            if v is None:
+                return ""
+            return str(v) if float(v).is_integer() else decimal(v, 1, lang)
         case Hidden():
             return words(lang)["hidden"]
     raise TypeError(f"not a grid cell: {cell!r}")
@@ -170,6 +198,8 @@ def xlsx_value(cell: Cell, lang: str) -> tuple[Any, str | None]:
             return v, "0.0"
         case PValue(value=v):
             return v, "0.000"
+        case Extreme(value=v):
+            return v, "0"
     return as_text(cell, lang), None
 
 
