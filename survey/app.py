@@ -25,6 +25,7 @@ from survey.interop.views import bp as interop_bp
 from survey.kiosk.guard import guard as kiosk_guard
 from survey.kiosk.views import bp as kiosk_bp
 from survey.main import bp as main_bp
+from survey.reports.sets import REPORT_SETS, load_sets
 from survey.reports.views import bp as reports_bp
 from survey.responses import bp as responses_bp
 from survey.trend import bp as trend_bp
@@ -68,6 +69,10 @@ def _load_instruments(app: Flask) -> None:
     app.extensions[INSTRUMENTS] = load_registry(app.config["INSTRUMENTS_DIR"])
     check_registry()
     check_item_types()
+    # the report sets name items: checked against the instruments just loaded
+    app.extensions[REPORT_SETS] = load_sets(
+        app.config["REPORT_SETS_DIR"], app.extensions[INSTRUMENTS]
+    )
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # SQLite file in the instance folder
     "INSTRUMENTS_DIR": str(PROJECT_ROOT / "instruments"),
     "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
+    "REPORT_SETS_DIR": str(PROJECT_ROOT / "report_sets"),
     "DATABASE_ECHO": False,
     "SESSION_IDLE_MINUTES": 30,
     "KIOSK_IDLE_SECONDS": 600,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from flask import current_app
@@ -24,6 +25,7 @@ from survey.reports.services import (
     build,
     parse_points,
 )
+from survey.reports.sets import REPORT_SETS, ReportSet, build_set
 
 EXIT_BAD_INPUT = 2
 
@@ -34,7 +36,8 @@ def _bad_input(message: str) -> None:
 
 
 @click.command("report")
-@click.argument("table", type=click.Choice(TABLES))
+@click.argument("table", type=click.Choice([*TABLES, "set"]))
+@click.argument("set_name", metavar="[NAME]", required=False)
 @click.option("--item", "item", metavar="CODE", help="The item tabulated (rows).")
 @click.option(
     "--by",
@@ -83,12 +86,23 @@ def _bad_input(message: str) -> None:
     help="Only version N of a form, e.g. citizen:1 (repeatable).",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "csv", "text"]), required=True, help="Output."
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "text", "xlsx"]),
+    required=True,
+    help="Output (xlsx needs --output).",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of printing.",
 )
 @click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
 @with_appcontext
 def report(
     table: str,
+    set_name: str | None,
     item: str | None,
     by: str | None,
     points: str | None,
@@ -101,11 +115,23 @@ def report(
     statuses: tuple[str, ...],
     form_versions: tuple[str, ...],
     fmt: str,
+    output_path: str | None,
     lang: str,
 ) -> None:
     """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5 or
-    numeric."""
+    numeric; or with `set NAME` every table of a report set (e.g. `set evaluation`)."""
     registry = current_app.extensions["survey.instruments"]
+    if fmt == "xlsx" and not output_path:
+        _bad_input("--format xlsx writes a workbook: give --output FILE.xlsx")
+    report_set = None
+    if table == "set":
+        report_set = _report_set(set_name)
+        if item or by or points or paired:
+            _bad_input(
+                "a report set fixes each table's items, points and pairing; give filters only"
+            )
+    elif set_name:
+        _bad_input(f"unexpected argument {set_name!r} (a NAME is only for: survey report set NAME)")
     try:
         with session_scope() as session:
             team_ids = None
@@ -141,6 +167,15 @@ def report(
                 enrolled_to=enrolled_to.date() if enrolled_to else None,
                 mode=mode,
             )
+            if report_set is not None:
+                output = _write_set(session, registry, report_set, filters, fmt, lang)
+                audit.record(
+                    "export",
+                    session=session,
+                    details={"table": f"set:{report_set.id}", "format": fmt, "command": True},
+                )
+                _emit(output, output_path, fmt)
+                return
             request = ReportRequest(
                 table=table,
                 item=item,
@@ -159,5 +194,46 @@ def report(
     except ReportError as exc:
         _bad_input(str(exc))
         return
-    output = render.write(result.to_dict(), fmt, lang, about=block)
+    _emit(render.write(result.to_dict(), fmt, lang, about=block), output_path, fmt)
+
+
+def _emit(output: str | bytes, path: str | None, fmt: str) -> None:
+    if path:
+        data = output.encode("utf-8") if isinstance(output, str) else output
+        with open(path, "wb") as f:
+            f.write(data)
+        return
     click.echo(output, nl=fmt == "json")
+
+
+def _report_set(name: str | None) -> ReportSet:
+    sets = current_app.extensions[REPORT_SETS]
+    if not name or name not in sets:
+        known = ", ".join(sorted(sets)) or "none"
+        _bad_input(
+            f"unknown report set {name!r} (known: {known})"
+            if name
+            else f"give a report set: {known}"
+        )
+    return sets[name]
+
+
+def _write_set(
+    session: Any,
+    registry: Any,
+    report_set: ReportSet,
+    filters: Filters,
+    fmt: str,
+    lang: str,
+) -> str | bytes:
+    tables = build_set(session, registry, report_set, filters, lang)
+    request = ReportRequest(f"set:{report_set.id}", filters=filters, lang=lang)
+    block = about(
+        session,
+        registry,
+        request,
+        made_by=None,
+        suppressed=False,
+        titles=[entry.id for entry, _ in tables],
+    )
+    return render.write_set(report_set, tables, fmt, lang, about=block)

@@ -18,7 +18,7 @@ The input is a table's dict (`table.to_dict()`, the JSON contract of docs/report
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -715,21 +715,29 @@ def _stacked(parts: list[Grid], lang: str, label: str) -> Grid:
     )
 
 
-def _side_by_side(parts: list[Grid], lang: str, label: str) -> Grid:
+def _side_by_side(parts: list[Grid], lang: str, label: str, names: Sequence[str] | None) -> Grid:
     """The parts next to each other (4.2, 4.3, 4.6, 4.7, 6.5, 6.6): one row per answer when
-    every part has the same answers, else each part with its own label column."""
+    every part has the same answers, else each part with its own label column. A part's columns
+    are headed by its name (its question, unless the set names it) and point."""
     labels = [[r[0] for r in p.body] for p in parts]
     shared = all(ls == labels[0] for ls in labels)
+    named = names or [p.head[0] for p in parts]
+
+    def heads(part: Grid, name: str) -> list[str]:
+        if len(part.head) == 2:  # one point: the part's name is the column's
+            return [f"{name} (%)"]
+        return [f"{name}: {h}" for h in part.head[1:]]
+
     body: list[Row] = []
     foot: list[Row] = []
     if shared:
-        head = [label] + [f"{p.head[0]}: {h}" for p in parts for h in p.head[1:]]
+        head = [label, *(h for p, name in zip(parts, named, strict=True) for h in heads(p, name))]
         for i, first in enumerate(parts[0].body):
             body.append([first[0], *(c for p in parts for c in p.body[i][1:])])
         for i, first in enumerate(parts[0].foot):
             foot.append([first[0], *(c for p in parts for c in p.foot[i][1:])])
     else:
-        head = [h for p in parts for h in p.head]
+        head = [h for p in parts for h in [p.head[0], *p.head[1:]]]
         height = max(len(p.body) for p in parts)
         for i in range(height):
             row: Row = []
@@ -757,8 +765,9 @@ def _items(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
     parts = [_part(make_grid(p, lang), i) for i, p in enumerate(d["parts"])]
     if not parts:
         raise ValueError("a table of several items needs at least one")
-    compose = _side_by_side if d.get("layout") == "side" else _stacked
-    return compose(parts, lang, d.get("label", ""))
+    if d.get("layout") == "side":
+        return _side_by_side(parts, lang, d.get("label", ""), d.get("names"))
+    return _stacked(parts, lang, d.get("label", ""))
 
 
 LAYOUTS: dict[str, Callable[[dict[str, Any], str, Mapping[str, str]], Grid]] = {

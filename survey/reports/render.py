@@ -6,11 +6,13 @@ of the same table are this one function's output; the page may only hide cells."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from survey.reports import disclosure, writers
 from survey.reports.grid import Grid, make_grid
+from survey.reports.sets import Entry, ReportSet
 from survey.reports.writers import About
 
 FORMATS = ("json", "csv", "text", "xlsx")
@@ -52,3 +54,40 @@ def workbook(
     return writers.to_xlsx(
         ((title, grid(d, lang, protect=protect)) for title, d in sheets), about, lang
     )
+
+
+def write_set(
+    report_set: ReportSet,
+    tables: Sequence[tuple[Entry, dict[str, Any]]],
+    fmt: str,
+    lang: str,
+    *,
+    about: About = (),
+    protect: bool = False,
+) -> str | bytes:
+    """Every table of a report set as `fmt`: JSON with each table's dict; CSV and text with
+    each table under its title; a workbook with one sheet per table (named by its number)."""
+    if fmt == "json":
+        if protect:
+            raise ValueError("a protected table has no JSON: its dict holds every figure")
+        return json.dumps(
+            {
+                "set": report_set.id,
+                "title": report_set.title.get(lang, report_set.id),
+                "about": dict(about),
+                "tables": [
+                    {"id": e.id, "title": e.title.get(lang, ""), "data": d} for e, d in tables
+                ],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    grids = [(e, grid(d, lang, protect=protect)) for e, d in tables]
+    if fmt == "xlsx":
+        return writers.to_xlsx(((e.id, g, e.name(lang)) for e, g in grids), about, lang)
+    captioned = [(e.name(lang), g) for e, g in grids]
+    if fmt == "csv":
+        return writers.to_csv_tables(captioned, about, lang)
+    if fmt == "text":
+        return writers.to_text_tables(captioned, about)
+    raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")

@@ -167,12 +167,35 @@ def to_csv(grid: Grid, about: About = ()) -> str:
     return out.getvalue()
 
 
+def to_csv_tables(tables: Sequence[tuple[str, Grid]], about: About, lang: str) -> str:
+    """Several tables in one CSV: the about block, then each table under its title, a blank
+    line between them."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter(lang), lineterminator="\r\n")
+    for label, value in about:
+        writer.writerow([label, value])
+    for caption, grid in tables:
+        writer.writerow([])
+        writer.writerow([caption])
+        writer.writerows(text_rows(grid, total_as_n=True))
+    return out.getvalue()
+
+
+def to_text_tables(tables: Sequence[tuple[str, Grid]], about: About) -> str:
+    """Several tables as text: the about block, then each table under its title."""
+    lines = [f"{label}: {value}" for label, value in about]
+    for caption, grid in tables:
+        lines += ["", caption, "", to_text(grid).rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
 def to_text(grid: Grid, about: About = ()) -> str:
     """The about block, then aligned columns: labels to the left, figures to the right."""
     rows = text_rows(grid, total_as_n=False)
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
-    widths = [max(len(r[i]) for r in rows) for i in range(width)]
+    figures = [r for r in rows if any(r[1:])]  # a heading or a note does not widen its column
+    widths = [max(len(r[i]) for r in figures or rows) for i in range(width)]
     lines = [f"{label}: {value}" for label, value in about]
     if about:
         lines.append("")
@@ -215,9 +238,14 @@ def sheet_title(title: str, taken: set[str]) -> str:
     return result
 
 
-def to_xlsx(sheets: Iterable[tuple[str, Grid]], about: About = (), lang: str = "da") -> bytes:
-    """A workbook with one sheet per (title, grid), its header row bold, and, when `about` is
-    given, a first sheet saying what the tables are."""
+def to_xlsx(
+    sheets: Iterable[tuple[str, Grid] | tuple[str, Grid, str]],
+    about: About = (),
+    lang: str = "da",
+) -> bytes:
+    """A workbook with one sheet per (title, grid) or (title, grid, caption): the caption (a
+    table's full title) in bold above it, then its header row in bold. When `about` is given,
+    a first sheet says what the tables are."""
     book = Workbook()
     book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     taken: set[str] = set()
@@ -227,21 +255,26 @@ def to_xlsx(sheets: Iterable[tuple[str, Grid]], about: About = (), lang: str = "
             info.append([label, value])
         info.column_dimensions["A"].width = 30
         info.column_dimensions["B"].width = 70
-    for title, grid in sheets:
+    for title, grid, *caption in sheets:
         sheet = book.create_sheet(sheet_title(title, taken))
-        sheet.append(list(grid.head))
-        for r, row in enumerate(grid.rows, start=2):
+        top = 1
+        if caption:
+            sheet.cell(row=1, column=1, value=caption[0]).font = Font(bold=True)
+            top = 3
+        for column, head in enumerate(grid.head, start=1):
+            sheet.cell(row=top, column=column, value=head).font = Font(bold=True)
+        for r, row in enumerate(grid.rows, start=top + 1):
             for column, cell in enumerate(row, start=1):
                 value, number_format = xlsx_value(cell, grid.lang)
                 target = sheet.cell(row=r, column=column, value=value)
                 if number_format:
                     target.number_format = number_format
+                if isinstance(cell, Text) and cell.heading:
+                    target.font = Font(italic=True)
         for offset, note in enumerate(_notes(grid)):
             for column, value in enumerate(note, start=1):
-                sheet.cell(row=len(grid.rows) + 2 + offset, column=column, value=value)
+                sheet.cell(row=top + len(grid.rows) + 1 + offset, column=column, value=value)
         sheet.column_dimensions["A"].width = 45
-        for header in sheet[1]:
-            header.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
