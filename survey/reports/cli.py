@@ -16,7 +16,7 @@ from survey.db import session_scope
 from survey.models import CourseStatus, Team, User
 from survey.reports import render
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.services import TABLES, ReportRequest, build, parse_points
+from survey.reports.services import COMMAND_TABLES, ReportRequest, build, parse_points
 
 EXIT_BAD_INPUT = 2
 
@@ -27,8 +27,14 @@ def _bad_input(message: str) -> None:
 
 
 @click.command("report")
-@click.argument("table", type=click.Choice(TABLES))
-@click.option("--item", "item", metavar="CODE", help="The item tabulated (rows).")
+@click.argument("table", type=click.Choice(COMMAND_TABLES))
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    metavar="CODE",
+    help="The item tabulated (rows); attrition takes several (repeatable).",
+)
 @click.option(
     "--by",
     "by",
@@ -67,13 +73,19 @@ def _bad_input(message: str) -> None:
     help="Only version N of a form, e.g. citizen:1 (repeatable).",
 )
 @click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Count as on that day: forms submitted, citizens enrolled and courses ended by then.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["json", "csv", "text"]), required=True, help="Output."
 )
 @click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
 @with_appcontext
 def report(
     table: str,
-    item: str | None,
+    items: tuple[str, ...],
     by: str | None,
     points: str | None,
     paired: bool,
@@ -84,12 +96,23 @@ def report(
     consultants: tuple[str, ...],
     statuses: tuple[str, ...],
     form_versions: tuple[str, ...],
+    as_of,
     fmt: str,
     lang: str,
 ) -> None:
-    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes or who5."""
+    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5 or
+    attrition."""
     registry = current_app.extensions["survey.instruments"]
     try:
+        if table == "attrition" and fmt != "json":
+            raise ReportError(
+                "the attrition table is only available as json for now: give --format json",
+                "only_json",
+            )
+        if len(items) > 1 and table != "attrition":
+            raise ReportError(
+                f"the {table} table takes one --item, not several", "one_item", table=table
+            )
         with session_scope() as session:
             team_ids = None
             if teams:
@@ -123,10 +146,12 @@ def report(
                 enrolled_from=enrolled_from.date() if enrolled_from else None,
                 enrolled_to=enrolled_to.date() if enrolled_to else None,
                 mode=mode,
+                as_of=as_of.date() if as_of else None,
             )
             request = ReportRequest(
                 table=table,
-                item=item,
+                item=items[0] if len(items) == 1 else None,
+                items=items if len(items) > 1 else (),
                 by=by,
                 points=parse_points(points) if points is not None else None,
                 paired=paired,
