@@ -1,9 +1,9 @@
 """Outcome targets per team: the shares in employment and in education a team aims at (the
 programme's 20 % and 15 % where none is set).
 
-Revision ID: 20261208_0006
+Revision ID: 20261202_0006
 Revises: 20261201_0005
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-02 01:15:00
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "20261208_0006"
+revision: str = "20261202_0006"
 down_revision: str | None = "20261201_0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
