@@ -36,6 +36,7 @@ e3 05-30, e4 08-28, e5 2027-01-10; w1 (2 × 2 months) 05-31, w2 06-28.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -47,6 +48,7 @@ from sqlmodel import Session
 
 from survey.db import get_engine
 from survey.models import Answer, Citizen, Response, Team
+from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError
 from survey.reports.queries import last_enrolment_due_by
 from survey.reports.services import ReportRequest, build
@@ -451,3 +453,60 @@ def test_last_enrolment_due_by_is_the_schedules_rule(interval: int) -> None:
             assert due_date(latest + timedelta(days=1), point, interval) > day
     # 31 January + 1 month is 28 February, so on 28 February the 29th-31st are due too
     assert last_enrolment_due_by(date(2026, 2, 28), 2, 1) == date(2026, 1, 31)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def command(cohort: Cohort, *args: str):
+    return cohort.app.test_cli_runner().invoke(report, list(args))
+
+
+def test_the_command_takes_as_of_and_several_attrition_items(sqlite_dated) -> None:
+    result = command(sqlite_dated, "waves", "--as-of", "2026-06-30", "--format", "json")
+    assert result.exit_code == 0, result.output
+    waves = json.loads(result.stdout)
+    assert waves["as_of"] == "2026-06-30"
+    assert (waves["enrolled"], waves["without_baseline"]) == (8, 2)
+    result = command(
+        sqlite_dated,
+        "attrition",
+        "--points",
+        "3",
+        "--item",
+        "health.mental",
+        "--item",
+        "use.alcohol",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    attrition = json.loads(result.stdout)
+    assert (attrition["due"], attrition["with"], attrition["without"]) == (6, 4, 2)
+    assert [item["item"] for item in attrition["items"]] == ["health.mental", "use.alcohol"]
+    text = command(sqlite_dated, "outcomes", "--as-of", "2026-06-30", "--format", "text")
+    assert text.exit_code == 0, text.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["attrition", "--item", "health.mental", "--format", "csv"], "only available as json"),
+        (["attrition", "--item", "health.mental", "--format", "text"], "only available as json"),
+        (["attrition", "--points", "1", "--item", "health.mental"], "give --points 2 or later"),
+        (["attrition"], "give --item CODE"),
+        (["attrition", "--item", "use.alcohol", "--item", "use.alcohol"], "given twice"),
+        (["distribution", "--item", "health.mental", "--item", "use.alcohol"], "one --item"),
+        (["waves", "--as-of", "2026-12-02"], "is in the future"),
+        (["waves", "--as-of", "2026-01-01", "--from", "2026-02-01"], "before the enrolment"),
+        (["waves", "--as-of", "2026-13-01"], "--as-of"),
+    ],
+)
+def test_the_command_refuses_with_exit_2(sqlite_dated, args: list[str], message: str) -> None:
+    if "--format" not in args:
+        args = [*args, "--format", "json"]
+    result = command(sqlite_dated, *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
