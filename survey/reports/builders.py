@@ -766,3 +766,9 @@ class Dated:
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.table.to_dict(), "as_of": self.as_of.isoformat() if self.as_of else None}
+
+    def __getattr__(self, name: str) -> Any:
+        """The table's own fields (`matrix`, `totals`, ...), for callers that read them."""
+        if name == "table":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.table, name)
