@@ -182,7 +182,19 @@ CATALOGUE: Mapping[str, Template] = {
     ),
     "report.one_point": Template(_l("This table is for one measurement point: give only one.")),
     "report.bad_by": Template(
-        _l("Choose course status, employment, education or work placement under By.")
+        _l(
+            "Choose course status, employment, education, work placement, the way the form "
+            "was completed, team, consultant, gender, age or an item under By."
+        )
+    ),
+    "report.bad_paired": Template(
+        _l("Compare the same citizens by form or by item, not %(paired)s.")
+    ),
+    "report.not_numeric": Template(
+        _l(
+            "%(code)s is not answered with a whole number: the numeric table is for items "
+            "such as hours a week or age."
+        )
     ),
     "report.bad_mode": Template(_l("Unknown way of completing the form: %(mode)s.")),
     "report.bad_status": Template(_l("Unknown course status: %(status)s.")),
@@ -206,9 +218,6 @@ CATALOGUE: Mapping[str, Template] = {
             "The drop-out table compares a later measurement point with the first: choose "
             "point 2 or later."
         )
-    ),
-    "report.only_json": Template(
-        _l("The drop-out table cannot be laid out as a table yet; it is available as JSON only.")
     ),
     "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
     "response.reason": Template(_l("Say why the answer is corrected.")),

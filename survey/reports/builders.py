@@ -8,6 +8,7 @@ end reasons are the app's (`survey.labels`). Nothing here touches the database.
 from __future__ import annotations
 
 import math
+import statistics
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,10 +18,12 @@ from typing import Any
 import numpy as np
 from scipy import stats
 from scipy.stats.contingency import expected_freq
+from statsmodels.stats.contingency_tables import SquareTable, mcnemar
+from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from survey.instruments.schema import Item, ItemType, ScoreRule
 from survey.instruments.scoring import relevant_direction
-from survey.labels import REASON_LABELS, REPORT_STATUS_LABELS, in_language
+from survey.labels import MODE_LABELS, REASON_LABELS, REPORT_STATUS_LABELS, in_language
 from survey.models import STATUS_REASONS, CourseStatus
 from survey.reports.filters import ReportError
 from survey.reports.queries import (
@@ -209,18 +212,25 @@ class DistributionTable:
     label: str
     multiple: bool
     points: list[int]
-    paired: bool
+    paired: bool | str
+    """"form", "item" or False"""
     n: list[int]
     rows: list[DistributionRow]
+    paired_n: int | None = None
+    """citizens in the paired group"""
+    test: dict[str, Any] | None = None
+    """the paired test of the answer categories, over exactly two points"""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "table": "distribution",
             "item": self.item,
             "label": self.label,
             "multiple": self.multiple,
             "points": self.points,
             "paired": self.paired,
+            "paired_n": self.paired_n,
             "n": self.n,
             "rows": [
                 {
@@ -233,10 +243,18 @@ class DistributionTable:
                 for r in self.rows
             ],
         }
+        if self.test is not None:
+            data.update(test=self.test, warnings=self.warnings)
+        return data
 
 
 def build_distribution(
-    item: Item, counts: AnswerCounts, points: Sequence[int], *, paired: bool, lang: str = "da"
+    item: Item,
+    counts: AnswerCounts,
+    points: Sequence[int],
+    *,
+    paired: bool | str,
+    lang: str = "da",
 ) -> DistributionTable:
     index = {point: i for i, point in enumerate(points)}
     cats = _axis(item, (key for _, key, _ in counts.counts), lang)
@@ -376,20 +394,35 @@ class TestResult:
     warning: str | None = None
     cells: list[list[int]] = field(default_factory=list)
     """the table the test was run on"""
+    effect_size: dict[str, Any] | None = None
+    """{"name": "cramers_v", "value": V}, from the uncorrected chi-square of `cells`"""
+    n_tested: int = 0
+    """citizens in `cells`"""
+    excluded_special: bool = False
+    """whether citizens with a special ("Ved ikke") answer were left out of `cells`"""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """the warnings as codes with parameters (docs/reports.md), for the writers to translate"""
+
+
+NO_TEST_CATEGORIES = "too few answer categories or groups with answers for a test"
 
 
 def independence_test(counts: Sequence[Sequence[int]]) -> TestResult:
     """Chi-square test of independence (Fisher's exact test for a 2×2 table) on `counts` with
-    all-zero rows and columns dropped; a warning when an expected count is below 5."""
+    all-zero rows and columns dropped; a warning when an expected count is below 5. Cramér's V
+    is stated for both (for a 2×2 table it is |phi|, from the chi-square without correction)."""
     rows = [list(r) for r in counts if any(r)]
     keep = [j for j in range(len(rows[0]) if rows else 0) if any(r[j] for r in rows)]
     table = [[r[j] for j in keep] for r in rows]
+    n_tested = sum(map(sum, table))
     if len(table) < 2 or len(keep) < 2:
         return TestResult(
             None,
             None,
-            warning="too few answer categories or groups with answers for a test",
+            warning=NO_TEST_CATEGORIES,
             cells=table,
+            n_tested=n_tested,
+            warnings=[{"code": "no_test_categories"}],
         )
     expected = expected_freq(table)
     low = int((expected < 5).sum())
@@ -398,13 +431,52 @@ def independence_test(counts: Sequence[Sequence[int]]) -> TestResult:
         if low
         else None
     )
+    codes = [{"code": "low_expected", "low": low, "cells": int(expected.size)}] if low else []
+    effect = {
+        "name": "cramers_v",
+        "value": float(stats.contingency.association(np.asarray(table), method="cramer")),
+    }
     if len(table) == 2 and len(keep) == 2:
         exact = stats.fisher_exact(np.asarray(table))
-        return TestResult("fisher", float(exact.pvalue), None, None, warning, table)
+        return TestResult(
+            "fisher",
+            float(exact.pvalue),
+            None,
+            None,
+            warning,
+            table,
+            effect,
+            n_tested,
+            False,
+            codes,
+        )
     chi2 = stats.chi2_contingency(table)
     return TestResult(
-        "chi2", float(chi2.pvalue), float(chi2.statistic), int(chi2.dof), warning, table
+        "chi2",
+        float(chi2.pvalue),
+        float(chi2.statistic),
+        int(chi2.dof),
+        warning,
+        table,
+        effect,
+        n_tested,
+        False,
+        codes,
     )
+
+
+def matrix_test(matrix: Matrix) -> TestResult:
+    """The independence test of a `by` table: special ("Ved ikke") rows and columns left out."""
+    special_rows = [c.special for c in matrix.rows.categories]
+    special_columns = [c.special for c in matrix.columns.categories]
+    cells = [
+        [v for v, special in zip(row, special_columns, strict=True) if not special]
+        for row, special in zip(matrix.counts, special_rows, strict=True)
+        if not special
+    ]
+    result = independence_test(cells)
+    result.excluded_special = sum(map(sum, cells)) < matrix.n
+    return result
 
 
 @dataclass
@@ -437,17 +509,12 @@ class ByTable:
             "p_value": self.result.p_value,
             "statistic": self.result.statistic,
             "dof": self.result.dof,
+            "effect_size": self.result.effect_size,
+            "n_tested": self.result.n_tested,
+            "excluded_special": self.result.excluded_special,
             "warning": self.result.warning,
+            "warnings": self.result.warnings,
         }
-
-
-def _test_counts(matrix: Matrix) -> list[list[int]]:
-    """The counts without special ("Ved ikke") rows: they are answers, but not on the scale."""
-    return [
-        row
-        for cat, row in zip(matrix.rows.categories, matrix.counts, strict=True)
-        if not cat.special
-    ]
 
 
 def build_by_status(
@@ -464,7 +531,7 @@ def build_by_status(
         ],
     )
     matrix = _matrix(rows, columns, cells)
-    return ByTable(item.code, point, "status", matrix, independence_test(_test_counts(matrix)))
+    return ByTable(item.code, point, "status", matrix, matrix_test(matrix))
 
 
 def build_by_outcome(
@@ -484,7 +551,193 @@ def build_by_outcome(
         [Category(0, no, 0), Category(1, yes, 1)],
     )
     matrix = _matrix(rows, columns, cells)
-    return ByTable(item.code, point, outcome, matrix, independence_test(_test_counts(matrix)))
+    return ByTable(item.code, point, outcome, matrix, matrix_test(matrix))
+
+
+MODE_TITLE = {"da": "Udfyldelse af borgerskemaet", "en": "How the citizen form was filled"}
+NO_CONSULTANT = {"da": "Ingen ansvarlig konsulent", "en": "No responsible consultant"}
+GROUPING_TITLES = {
+    "team": {"da": "Team", "en": "Team"},
+    "consultant": {"da": "Ansvarlig konsulent", "en": "Responsible consultant"},
+}
+
+
+def build_by_columns(
+    item: Item,
+    by: str,
+    columns: Axis,
+    cells: Iterable[tuple[Any, Any, int]],
+    point: int,
+    lang: str = "da",
+) -> ByTable:
+    """An item at one point split by any grouping whose columns are given (an item's answers,
+    the form's mode, the teams, the consultants), with the test of `matrix_test`."""
+    cells = list(cells)
+    rows = Axis(item.code, item.text.get(lang), _axis(item, (c[0] for c in cells), lang))
+    matrix = _matrix(rows, columns, cells)
+    return ByTable(item.code, point, by, matrix, matrix_test(matrix))
+
+
+def item_columns(item: Item, cells: Iterable[tuple[Any, Any, int]], lang: str = "da") -> Axis:
+    """An item's answers (or report groups) as the columns of a `by` table."""
+    return Axis(item.code, item.text.get(lang), _axis(item, (c[1] for c in cells), lang))
+
+
+def mode_columns(lang: str = "da") -> Axis:
+    return Axis(
+        "mode",
+        MODE_TITLE[lang],
+        [Category(m, MODE_LABELS[m].in_language(lang), m) for m in ("self", "assisted")],
+    )
+
+
+def grouping_columns(
+    grouping: str, names: Iterable[tuple[int, str]], with_none: bool, lang: str = "da"
+) -> Axis:
+    """Teams or consultants (`names`: (id, name) in the order shown) as columns; `with_none`
+    adds one for citizens without a responsible consultant."""
+    cats = [Category(i, name, i) for i, name in names]
+    if with_none:
+        cats.append(Category("none", NO_CONSULTANT[lang], "none"))
+    return Axis(grouping, GROUPING_TITLES[grouping][lang], cats)
+
+
+# --- numeric descriptives ----------------------------------------------------------------------
+
+
+@dataclass
+class NumericTable:
+    item: str
+    label: str
+    unit: str | None
+    points: list[int]
+    paired: bool | str
+    n: list[int]
+    mean: list[float | None]
+    sd: list[float | None]
+    median: list[float | None]
+    minimum: list[int | None]
+    maximum: list[int | None]
+    paired_n: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": "numeric",
+            "item": self.item,
+            "label": self.label,
+            "unit": self.unit,
+            "points": self.points,
+            "paired": self.paired,
+            "paired_n": self.paired_n,
+            "n": self.n,
+            "mean": self.mean,
+            "sd": self.sd,
+            "median": self.median,
+            "min": self.minimum,
+            "max": self.maximum,
+        }
+
+
+def build_numeric(
+    item: Item,
+    counts: Iterable[tuple[int, int, int]],
+    points: Sequence[int],
+    *,
+    paired: bool | str = False,
+    lang: str = "da",
+) -> NumericTable:
+    """Per point n, mean, sample SD, median, min and max of an integer item, from the counts of
+    each value (point, value, answers): the database counts, this describes."""
+    values: dict[int, list[int]] = {point: [] for point in points}
+    for point, value, count in counts:
+        values[point].extend([int(value)] * int(count))
+    found = [sorted(values[point]) for point in points]
+    return NumericTable(
+        item=item.code,
+        label=item.text.get(lang),
+        unit=item.unit.get(lang) if item.unit else None,
+        points=list(points),
+        paired=paired,
+        n=[len(v) for v in found],
+        mean=[round(statistics.fmean(v), 2) if v else None for v in found],
+        sd=[round(statistics.stdev(v), 2) if len(v) >= 2 else None for v in found],
+        median=[round(float(statistics.median(v)), 2) if v else None for v in found],
+        minimum=[v[0] if v else None for v in found],
+        maximum=[v[-1] if v else None for v in found],
+    )
+
+
+# --- the paired test of a distribution over two points -----------------------------------------
+
+
+def paired_category_test(
+    item: Item, pairs: Iterable[tuple[Any, Any, int]], lang: str = "da"
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """McNemar's test (two categories) or the Stuart–Maxwell test of marginal homogeneity (more;
+    with Bowker's test of symmetry beside it) on (code at the first point, code at the second,
+    citizens). Special answers, values outside the groups and undefined codes are left out, and
+    so is a category nobody gave at either point. Returns the test and its warnings."""
+    pairs = list(pairs)
+    keys = [c.key for c in categories(item, lang) if not c.special]
+    counted = [(a, b, n) for a, b, n in pairs if a in keys and b in keys]
+    used = [k for k in keys if any(k in (a, b) for a, b, n in counted if n)]
+    index = {k: i for i, k in enumerate(used)}
+    square = np.zeros((len(used), len(used)), dtype=int)
+    for a, b, n in counted:
+        square[index[a], index[b]] += n
+    n_pairs = int(square.sum())
+    test: dict[str, Any] = {
+        "name": None,
+        "statistic": None,
+        "dof": None,
+        "p_value": None,
+        "n_pairs": n_pairs,
+        "excluded_special": n_pairs < sum(n for _, _, n in pairs),
+    }
+    if n_pairs == 0:
+        return test, [{"code": "no_pairs"}]
+    if len(used) < 2:
+        return test, [{"code": "no_test_categories"}]
+    if not (square.sum() - np.trace(square)):
+        return test, [{"code": "no_discordant_pairs"}]
+    if len(used) == 2:
+        discordant = int(square[0, 1] + square[1, 0])
+        exact = discordant < MCNEMAR_EXACT_BELOW
+        result = mcnemar(square, exact=exact)
+        test.update(
+            name="mcnemar",
+            exact=exact,
+            statistic=float(result.statistic),
+            dof=None if exact else 1,
+            p_value=float(result.pvalue),
+        )
+        return test, []
+    table = SquareTable(square, shift_zeros=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SingularMatrixWarning)
+        homogeneity = table.homogeneity()
+    symmetry = table.symmetry()
+    test["symmetry"] = {
+        "name": "bowker",
+        "statistic": float(symmetry.statistic),
+        "dof": int(symmetry.df),
+        "p_value": float(symmetry.pvalue),
+    }
+    if math.isnan(homogeneity.statistic):
+        test["name"] = "stuart_maxwell"
+        return test, [{"code": "singular_table"}]
+    test.update(
+        name="stuart_maxwell",
+        statistic=float(homogeneity.statistic),
+        dof=int(homogeneity.df),
+        p_value=float(homogeneity.pvalue),
+    )
+    return test, []
+
+
+MCNEMAR_EXACT_BELOW = 25
+"""McNemar's test is exact (binomial) below this many discordant pairs, else chi-square with
+continuity correction."""
 
 
 # --- outcomes (6.1) ----------------------------------------------------------------------------
@@ -575,13 +828,16 @@ class ScoreTable:
     rule: str
     label: str
     points: list[int]
-    paired: bool
+    paired: bool | str
+    """"form", "item" or False"""
     n: list[int]
     mean: list[float | None]
     sd: list[float | None]
     poor: list[int]
     likely_depression: list[int]
     change: dict[str, Any] | None = None
+    paired_n: int | None = None
+    """citizens in the paired group"""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -590,6 +846,7 @@ class ScoreTable:
             "label": self.label,
             "points": self.points,
             "paired": self.paired,
+            "paired_n": self.paired_n,
             "n": self.n,
             "mean": self.mean,
             "sd": self.sd,
@@ -618,7 +875,7 @@ def build_who5(
     pairs: Sequence[tuple[int, int]],
     points: Sequence[int],
     *,
-    paired: bool,
+    paired: bool | str,
     lang: str = "da",
 ) -> ScoreTable:
     """Per point n, mean, SD of the score (raw × multiply) and counts in the two bands; with
@@ -661,18 +918,46 @@ def _paired_change(rule: ScoreRule, pairs: Sequence[tuple[int, int]]) -> dict[st
         "worsened": sum(1 for d in diffs if relevant_direction(rule, d) < 0),
         "test": None,
         "p_value": None,
+        "statistic": None,
+        "n_nonzero": sum(1 for d in diffs if d),
+        "effect_size": None,
         "warning": None,
+        "warnings": [],
     }
     if not diffs:
         result["warning"] = "no citizen has a score at both points"
+        result["warnings"] = [{"code": "no_pairs"}]
     elif not any(diffs):
         result["warning"] = "every difference is zero; no test is possible"
+        result["warnings"] = [{"code": "all_differences_zero"}]
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # scipy warns on ties and zeros in small samples
             test = stats.wilcoxon(diffs)
-        result.update(test="wilcoxon", p_value=float(test.pvalue))
+        result.update(
+            test="wilcoxon",
+            p_value=float(test.pvalue),
+            statistic=float(test.statistic),
+            effect_size={"name": "r", "value": signed_rank_r(diffs)},
+        )
     return result
+
+
+def signed_rank_r(diffs: Sequence[float]) -> float:
+    """r = Z / sqrt(n) of the signed-rank test, n the non-zero differences, Z from the normal
+    approximation of the sum of the ranks of the rises (ties averaged and corrected for, no
+    continuity correction): positive when the scores rose. |Z| is scipy's `zstatistic` of
+    `wilcoxon(diffs, method="approx")`, which is signed by the smaller rank sum instead."""
+    nonzero = np.asarray([d for d in diffs if d], dtype=float)
+    n = len(nonzero)
+    ranks = stats.rankdata(np.abs(nonzero))
+    rises = float(ranks[nonzero > 0].sum())
+    _, ties = np.unique(ranks, return_counts=True)
+    variance = n * (n + 1) * (2 * n + 1) / 24 - float((ties**3 - ties).sum()) / 48
+    if variance <= 0:
+        return 0.0
+    z = (rises - n * (n + 1) / 4) / math.sqrt(variance)
+    return z / math.sqrt(n)
 
 
 # --- attrition: who is missing at a later point --------------------------------------------------
@@ -703,7 +988,11 @@ class AttritionItem:
             "p_value": self.result.p_value,
             "statistic": self.result.statistic,
             "dof": self.result.dof,
+            "effect_size": self.result.effect_size,
+            "n_tested": self.result.n_tested,
+            "excluded_special": self.result.excluded_special,
             "warning": self.result.warning,
+            "warnings": self.result.warnings,
         }
 
 
@@ -750,9 +1039,7 @@ def build_attrition(
         columns = Axis("form", "", [Category("with", "", 1), Category("without", "", 0)])
         matrix = _matrix(rows, columns, cells)
         built.append(
-            AttritionItem(
-                item, matrix.rows.categories, matrix.counts, independence_test(_test_counts(matrix))
-            )
+            AttritionItem(item, matrix.rows.categories, matrix.counts, matrix_test(matrix))
         )
     return AttritionTable(point, due_by, counts.due, counts.with_form, built, lang)
 

@@ -15,8 +15,16 @@ from survey.audit import services as audit
 from survey.db import session_scope
 from survey.models import CourseStatus, Team, User
 from survey.reports import render
+from survey.reports.about import about
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.services import COMMAND_TABLES, ReportRequest, build, parse_points
+from survey.reports.services import (
+    ALL_TABLES,
+    JSON_TABLES,
+    PAIRED_MODES,
+    ReportRequest,
+    build,
+    parse_points,
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -27,7 +35,7 @@ def _bad_input(message: str) -> None:
 
 
 @click.command("report")
-@click.argument("table", type=click.Choice(COMMAND_TABLES))
+@click.argument("table", type=click.Choice(ALL_TABLES))
 @click.option(
     "--item",
     "items",
@@ -39,10 +47,19 @@ def _bad_input(message: str) -> None:
     "--by",
     "by",
     metavar="CODE|status",
-    help="crosstab: the column item; by: status, employment, education or internship.",
+    help="crosstab: the column item; by: status, employment, education, internship, mode, "
+    "team, consultant, gender, age or a single-choice item code.",
 )
 @click.option("--points", metavar="1,3", help="Measurement points, comma-separated.")
-@click.option("--paired", is_flag=True, help="Only citizens answering at every chosen point.")
+@click.option(
+    "--paired",
+    type=click.Choice(PAIRED_MODES),
+    is_flag=False,
+    flag_value="form",
+    default=None,
+    help="The same citizens at every chosen point: alone or 'form', those with the item's form "
+    "at every point; 'item', those who answered the item at every point.",
+)
 @click.option("--mode", type=click.Choice(["self", "assisted"]), help="Citizen forms filled so.")
 @click.option("--team", "teams", multiple=True, metavar="NAME", help="A team (repeatable).")
 @click.option(
@@ -88,7 +105,7 @@ def report(
     items: tuple[str, ...],
     by: str | None,
     points: str | None,
-    paired: bool,
+    paired: str | None,
     mode: str | None,
     teams: tuple[str, ...],
     enrolled_from,
@@ -100,15 +117,13 @@ def report(
     fmt: str,
     lang: str,
 ) -> None:
-    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5 or
-    attrition."""
+    """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5,
+    numeric or attrition (numeric and attrition as json only, for now)."""
     registry = current_app.extensions["survey.instruments"]
+    if table in JSON_TABLES and fmt != "json":
+        _bad_input(f"the {table} table is given only as json for now (--format json)")
+        return
     try:
-        if table == "attrition" and fmt != "json":
-            raise ReportError(
-                "the attrition table is only available as json for now: give --format json",
-                "only_json",
-            )
         if len(items) > 1 and table != "attrition":
             raise ReportError(
                 f"the {table} table takes one --item, not several", "one_item", table=table
@@ -154,11 +169,12 @@ def report(
                 items=items if len(items) > 1 else (),
                 by=by,
                 points=parse_points(points) if points is not None else None,
-                paired=paired,
+                paired=paired or False,
                 filters=filters,
                 lang=lang,
             )
             result = build(session, registry, request)
+            block = about(session, registry, request, made_by=None, suppressed=False)
             # audited like the page's downloads: which table and format, never a figure
             audit.record(
                 "export", session=session, details={"table": table, "format": fmt, "command": True}
@@ -166,9 +182,5 @@ def report(
     except ReportError as exc:
         _bad_input(str(exc))
         return
-    if fmt == "json":
-        click.echo(render.to_json(result))
-    elif fmt == "csv":
-        click.echo(render.to_csv(result, lang), nl=False)
-    else:
-        click.echo(render.to_text(result, lang), nl=False)
+    output = render.write(result.to_dict(), fmt, lang, about=block)
+    click.echo(output, nl=fmt == "json")

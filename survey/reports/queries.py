@@ -30,8 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from survey.models import Answer, Citizen, Response, Team
+from survey.models import Answer, Citizen, Response, Team, User
 from survey.reports.filters import (
+    CITIZEN_MODES,
     Filters,
     apply,
     citizen_conditions,
@@ -155,14 +156,18 @@ def answer_counts(
     paired: bool = False,
     groups: Groups | None = None,
     multiple: bool = True,
+    among: Any | None = None,
 ) -> AnswerCounts:
     """Answers per point and code. `multiple=False` (a single-choice or integer item: one answer
     row per response) takes the responses per point from the counts instead of a second query,
-    which halves the reading of the answers."""
+    which halves the reading of the answers. `among` (a SELECT of citizen ids, such as
+    `form_citizens`) keeps only those citizens."""
     value = value_expression(Answer, groups).label("code")
     base = apply(_answers(item_code, points), filters)
     if paired:
         base = base.where(col(Response.citizen_id).in_(paired_citizens(filters, item_code, points)))
+    if among is not None:
+        base = base.where(col(Response.citizen_id).in_(among))
     counts = base.add_columns(col(Response.point), value, func.count(col(Answer.id))).group_by(
         col(Response.point), value
     )
@@ -565,4 +570,199 @@ def _paired_two_points(
                 ),
             )
         )
+    return summaries, pairs
+
+
+# --- paired by form, paired answers, and `by` any grouping -----------------------------------
+
+
+def form_citizens(filters: Filters, form_ids: Sequence[str], points: Sequence[int]) -> Any:
+    """The ids of citizens with a submitted response of one of `form_ids` (the form that holds
+    an item) at every one of `points`: one group for every item of that form."""
+    stmt = (
+        select(col(Response.citizen_id))
+        .select_from(Response)
+        .join(Citizen, col(Citizen.id) == Response.citizen_id)
+        .where(col(Response.form_id).in_(list(form_ids)), col(Response.point).in_(list(points)))
+    )
+    return (
+        apply(stmt, filters)
+        .group_by(col(Response.citizen_id))
+        .having(func.count(distinct(col(Response.point))) == len(set(points)))
+    )
+
+
+def count_citizens(session: Session, citizens: Any) -> int:
+    """How many ids a SELECT of citizen ids (`form_citizens`, `paired_citizens`) gives."""
+    return int(session.execute(select(func.count()).select_from(citizens.subquery())).scalar_one())
+
+
+def answer_pairs(
+    session: Session,
+    filters: Filters,
+    item_code: str,
+    first: int,
+    second: int,
+    groups: Groups | None = None,
+) -> list[tuple[int, int, int]]:
+    """(code at `first`, code at `second`, citizens) over the citizens who answered the item at
+    both points: the square table of a paired test, counted in SQL."""
+    a1, a2 = aliased(Answer), aliased(Answer)
+    r1, r2 = aliased(Response), aliased(Response)
+    first_value = value_expression(a1, groups).label("first_code")
+    second_value = value_expression(a2, groups).label("second_code")
+    stmt = (
+        select(first_value, second_value, func.count(distinct(col(r1.citizen_id))))
+        .select_from(a1)
+        .join(r1, col(r1.id) == a1.response_id)
+        .join(Citizen, col(Citizen.id) == r1.citizen_id)
+        .join(r2, and_(col(r2.citizen_id) == r1.citizen_id, col(r2.point) == second))
+        .join(a2, and_(col(a2.response_id) == r2.id, col(a2.item_code) == item_code))
+        .where(col(a1.item_code) == item_code, col(r1.point) == first)
+    )
+    stmt = apply(apply(stmt, filters, response=r1), filters, response=r2)
+    return [tuple(row) for row in session.execute(stmt.group_by(first_value, second_value))]
+
+
+def baseline_split_counts(
+    session: Session,
+    filters: Filters,
+    item_code: str,
+    point: int,
+    by_code: str,
+    *,
+    groups: Groups | None = None,
+    by_groups: Groups | None = None,
+) -> list[tuple[int, int, int]]:
+    """(code, baseline code, citizens): an item at `point` against a baseline item (gender, age:
+    asked once) as the citizen answered it at the earliest point with an answer."""
+    first = apply(
+        _answers(by_code).add_columns(
+            label("citizen_id", col(Response.citizen_id)),
+            func.min(col(Response.point)).label("point"),
+        ),
+        filters,
+    ).group_by(col(Response.citizen_id))
+    first_sq = first.subquery("first_answer")
+    by_answer, by_response = aliased(Answer), aliased(Response)
+    by_value = value_expression(by_answer, by_groups).label("by_code")
+    baseline = apply(
+        select(label("citizen_id", col(by_response.citizen_id)), by_value)
+        .select_from(by_answer)
+        .join(by_response, col(by_response.id) == by_answer.response_id)
+        .join(Citizen, col(Citizen.id) == by_response.citizen_id)
+        .join(
+            first_sq,
+            and_(
+                first_sq.c.citizen_id == by_response.citizen_id,
+                first_sq.c.point == by_response.point,
+            ),
+        )
+        .where(col(by_answer.item_code) == by_code),
+        filters,
+        response=by_response,
+    ).subquery("baseline")
+    value = value_expression(Answer, groups).label("code")
+    stmt = apply(_answers(item_code, [point]), filters).join(
+        baseline, baseline.c.citizen_id == Response.citizen_id
+    )
+    stmt = stmt.add_columns(
+        value, baseline.c.by_code, func.count(distinct(col(Response.citizen_id)))
+    )
+    return [tuple(row) for row in session.execute(stmt.group_by(value, baseline.c.by_code))]
+
+
+def mode_split_counts(
+    session: Session, filters: Filters, item_code: str, point: int, groups: Groups | None = None
+) -> list[tuple[int, str, int]]:
+    """(code, mode, citizens): an item at `point` against how the citizen form of that point
+    was filled (`self` or `assisted`); citizens without a citizen form there are left out."""
+    citizen_form = aliased(Response)
+    value = value_expression(Answer, groups).label("code")
+    stmt = apply(_answers(item_code, [point]), filters).join(
+        citizen_form,
+        and_(
+            col(citizen_form.citizen_id) == Response.citizen_id,
+            col(citizen_form.point) == Response.point,
+            col(citizen_form.mode).in_(CITIZEN_MODES),
+        ),
+    )
+    stmt = apply(stmt, filters, response=citizen_form).add_columns(
+        value, col(citizen_form.mode), func.count(distinct(col(Response.citizen_id)))
+    )
+    return [tuple(row) for row in session.execute(stmt.group_by(value, col(citizen_form.mode)))]
+
+
+CITIZEN_GROUPINGS = {"team": Citizen.team_id, "consultant": Citizen.consultant_id}
+"""Groupings that are a column of the citizen: the team, the responsible consultant."""
+
+
+def citizen_split_counts(
+    session: Session,
+    filters: Filters,
+    item_code: str,
+    point: int,
+    grouping: str,
+    groups: Groups | None = None,
+) -> list[tuple[int, int | None, int]]:
+    """(code, team or consultant id, citizens) for one item at one point."""
+    column = col(CITIZEN_GROUPINGS[grouping])
+    value = value_expression(Answer, groups).label("code")
+    stmt = apply(_answers(item_code, [point]), filters).add_columns(
+        value, column, func.count(distinct(col(Response.citizen_id)))
+    )
+    return [tuple(row) for row in session.execute(stmt.group_by(value, column))]
+
+
+def grouping_names(session: Session, grouping: str, ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(id, name) of these teams (their names) or consultants (their full names), by name."""
+    if grouping == "team":
+        stmt = select(col(Team.id), col(Team.name)).where(col(Team.id).in_(list(ids)))
+    else:
+        stmt = select(col(User.id), col(User.full_name)).where(col(User.id).in_(list(ids)))
+    return sorted(((int(i), str(name)) for i, name in session.execute(stmt)), key=lambda r: r[1])
+
+
+def score_summaries_among(
+    session: Session,
+    filters: Filters,
+    items: Sequence[str],
+    scored: Sequence[int],
+    points: Sequence[int],
+    *,
+    among: Any,
+    multiply: float,
+    band_maxima: Sequence[float],
+) -> tuple[list[ScoreSummary], list[tuple[int, int]]]:
+    """`score_summaries` over the citizens `among` gives (paired by form): per point every score
+    of the group, so n may differ by point; the (first, second) raw pairs over two points."""
+    scores = score_cte(filters, items, scored, points)
+    source = select(scores).where(scores.c.citizen_id.in_(among)).subquery("grouped")
+    band_columns = [
+        func.sum(case((source.c.raw * literal(multiply) <= literal(limit), 1), else_=0))
+        for limit in band_maxima
+    ]
+    stmt = select(
+        source.c.point,
+        func.count(),
+        func.sum(source.c.raw),
+        func.sum(source.c.raw * source.c.raw),
+        *band_columns,
+    ).group_by(source.c.point)
+    summaries = [
+        ScoreSummary(row[0], int(row[1]), int(row[2]), int(row[3]), tuple(int(v) for v in row[4:]))
+        for row in session.execute(stmt)
+    ]
+    pairs: list[tuple[int, int]] = []
+    if len(set(points)) == 2:
+        first, second = tuple(dict.fromkeys(points))
+        s1, s2 = aliased(source), aliased(source)
+        pair_stmt = (
+            select(s1.c.raw, s2.c.raw)
+            .select_from(s1)
+            .join(s2, s2.c.citizen_id == s1.c.citizen_id)
+            .where(s1.c.point == first, s2.c.point == second)
+            .order_by(s1.c.citizen_id)
+        )
+        pairs = [(int(a), int(b)) for a, b in session.execute(pair_stmt)]
     return summaries, pairs

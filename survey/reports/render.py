@@ -1,44 +1,54 @@
-"""What `survey report` prints: a table as JSON (`table.to_dict()`), as CSV with the figures as
-they are, or as text laid out like the evaluation report ("Total (n)" rows, percents without
-decimals). The layout is `survey.reports.grid`'s; the number formats here are the CLI's."""
+"""Every output of a report table, for the page's downloads and the command alike: the table's
+dict laid out once (`survey.reports.grid`), protected when small numbers are hidden
+(`survey.reports.disclosure`), and written as JSON, CSV, text or XLSX (`survey.reports.writers`)
+with the block saying what it is (`survey.reports.about`). The page's CSV and the command's CSV
+of the same table are this one function's output; the page may only hide cells."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from survey.reports import writers
-from survey.reports.grid import Total, make_grid
-from survey.reports.writers import Format, one_decimal, whole
+from survey.reports import disclosure, writers
+from survey.reports.grid import Grid, make_grid
+from survey.reports.writers import About
+
+FORMATS = ("json", "csv", "text", "xlsx")
 
 
-def _p(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
+def grid(d: dict[str, Any], lang: str, *, protect: bool = False) -> Grid:
+    """The table's grid in `lang`; with `protect`, small counts hidden so they stay hidden."""
+    laid_out = make_grid(d, lang)
+    return disclosure.protect(laid_out) if protect else laid_out
 
 
-def _change(value: float | None) -> Any:
-    return "" if value is None else value
+def write(
+    d: dict[str, Any], fmt: str, lang: str, *, about: About = (), protect: bool = False
+) -> str | bytes:
+    """The table's dict as `fmt`. JSON is the unprotected contract: it is never written with
+    `protect` (the page offers no JSON)."""
+    if fmt == "json":
+        if protect:
+            raise ValueError("a protected table has no JSON: its dict holds every figure")
+        return writers.to_json(d, about)
+    laid_out = grid(d, lang, protect=protect)
+    if fmt == "csv":
+        return writers.to_csv(laid_out, about)
+    if fmt == "text":
+        return writers.to_text(laid_out, about)
+    if fmt == "xlsx":
+        return writers.to_xlsx([(d["table"], laid_out)], about, lang)
+    raise ValueError(f"unknown format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-def _total(cell: Total) -> str:
-    if cell.multiple:
-        return f"({cell.n})"
-    return f"100 ({cell.n})" if cell.n or cell.corner else "(0)"
-
-
-CSV = Format()
-"""Figures as they are (66.7, 0.0123), blanks for none."""
-
-TEXT = Format(percent=whole, p_value=_p, mean=one_decimal, change=_change, total=_total)
-"""Percents without decimals, p-values with three decimals, totals as "100 (n)"."""
-
-
-def to_json(table: Any) -> str:
-    return writers.to_json(table.to_dict())
-
-
-def to_csv(table: Any, lang: str = "da") -> str:
-    return writers.to_csv(make_grid(table.to_dict(), lang), CSV)
-
-
-def to_text(table: Any, lang: str = "da") -> str:
-    return writers.to_text(make_grid(table.to_dict(), lang), TEXT)
+def workbook(
+    sheets: Iterable[tuple[str, dict[str, Any]]],
+    lang: str,
+    *,
+    about: About = (),
+    protect: bool = False,
+) -> bytes:
+    """A workbook with one sheet per (title, table dict), after the about sheet."""
+    return writers.to_xlsx(
+        ((title, grid(d, lang, protect=protect)) for title, d in sheets), about, lang
+    )

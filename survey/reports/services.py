@@ -16,12 +16,19 @@ from survey.reports import builders, queries
 from survey.reports.filters import Filters, ReportError
 
 TABLES = ("waves", "status", "distribution", "crosstab", "by", "outcomes", "who5")
-COMMAND_TABLES = (*TABLES, "attrition")
-"""The tables `build` makes; attrition has no layout yet (only its JSON), so the page and its
-downloads offer TABLES alone."""
+"""The tables every writer lays out (the page, CSV, XLSX, text, JSON)."""
+JSON_TABLES = ("numeric", "attrition")
+"""Tables built and given as JSON, not yet laid out by the grid."""
+ALL_TABLES = TABLES + JSON_TABLES
 ATTRITION_POINT = 3
 OUTCOMES = dict(queries.OUTCOME_ITEMS)
 WHO5_SCORE = "who5.score"
+PAIRED_MODES = ("form", "item")
+"""`paired="form"`: the citizens with a submitted response of the item's form at every point;
+`"item"`: those who answered the item itself at every point."""
+BY_GROUPINGS = ("mode", "team", "consultant")
+BY_ALIASES = {"gender": "person.gender", "age": "person.age"}
+"""Names for the items a table is most often split by (in the staff form, asked at the start)."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,8 @@ class ReportRequest:
     item: str | None = None
     by: str | None = None
     points: tuple[int, ...] | None = None
-    paired: bool = False
+    paired: bool | str = False
+    """False, "form" or "item" (True means "form")"""
     filters: Filters = field(default_factory=Filters)
     lang: str = "da"
     targets: Mapping[str, float] | None = field(default=None, hash=False)
@@ -39,6 +47,17 @@ class ReportRequest:
 
 
 PAIRED_MESSAGE = "--paired needs at least two measurement points, e.g. --points 1,3"
+
+
+def paired_mode(paired: bool | str | None) -> str | None:
+    """The pairing a request asks for: "form", "item" or None (not paired); True is "form"."""
+    if paired is True:
+        return "form"
+    if paired is False or paired is None or paired == "":
+        return None
+    if paired in PAIRED_MODES:
+        return str(paired)
+    raise ReportError(f"--paired is form or item, not {paired!r}", "bad_paired", paired=str(paired))
 
 
 def parse_points(text: str) -> tuple[int, ...]:
@@ -116,7 +135,7 @@ def _refuse(request: ReportRequest, *options: str) -> None:
         "--item": request.item is not None,
         "--by": request.by is not None,
         "--points": request.points is not None,
-        "--paired": request.paired,
+        "--paired": paired_mode(request.paired) is not None,
     }
     for option in options:
         if given[option]:
@@ -151,9 +170,9 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
 def _table(session: Session, registry: InstrumentRegistry, request: ReportRequest) -> Any:
     lang = builders.check_language(request.lang)
     table, filters = request.table, request.filters
-    if table not in COMMAND_TABLES:
+    if table not in ALL_TABLES:
         raise ReportError(
-            f"unknown table {table!r} (known: {', '.join(COMMAND_TABLES)})",
+            f"unknown table {table!r} (known: {', '.join(ALL_TABLES)})",
             "unknown_table",
             table=table,
         )
@@ -161,6 +180,7 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
         raise ReportError(
             f"the {table} table takes one --item, not several", "one_item", table=table
         )
+    paired = paired_mode(request.paired)
     for point in request.points or ():
         if isinstance(point, bool) or not isinstance(point, int) or point < 1:
             raise ReportError(
@@ -168,7 +188,7 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
                 "bad_point",
                 point=str(point),
             )
-    if request.paired and request.points is not None and len(request.points) < 2:
+    if paired and request.points is not None and len(request.points) < 2:
         raise ReportError(PAIRED_MESSAGE, "paired_one_point")
 
     if table == "waves":
@@ -198,18 +218,31 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
         _refuse(request, "--by")
         item = _tabulable(_item(registry, request.item), single=False)
         points = request.points or (1,)
-        if request.paired and len(points) < 2:
+        if paired and len(points) < 2:
             raise ReportError(PAIRED_MESSAGE, "paired_one_point")
+        return _distribution(session, registry, filters, item, points, paired, lang)
+
+    if table == "numeric":
+        _refuse(request, "--by")
+        item = _numeric(_item(registry, request.item))
+        points = request.points or (1,)
+        if paired and len(points) < 2:
+            raise ReportError(PAIRED_MESSAGE, "paired_one_point")
+        group = _group(registry, filters, item, points, paired)
         counts = queries.answer_counts(
             session,
             filters,
             item.code,
             points,
-            paired=request.paired,
-            groups=_groups(item),
-            multiple=item.type is ItemType.MULTIPLE_CHOICE,
+            paired=paired == "item",
+            multiple=False,
+            among=group if paired == "form" else None,
         )
-        return builders.build_distribution(item, counts, points, paired=request.paired, lang=lang)
+        numeric = builders.build_numeric(
+            item, counts.counts, points, paired=paired or False, lang=lang
+        )
+        numeric.paired_n = queries.count_citizens(session, group) if group is not None else None
+        return numeric
 
     if table == "crosstab":
         _refuse(request, "--paired")
@@ -232,6 +265,8 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
         item = _tabulable(_item(registry, request.item), single=True)
         point = _single_point(request)
         by = request.by
+        if by in BY_GROUPINGS or by in BY_ALIASES or _is_split_item(registry, by):
+            return _by_grouping(session, registry, filters, item, by or "", point, lang)
         if by == "status":
             by_status = queries.status_split_counts(
                 session, filters, item.code, point, _groups(item)
@@ -240,8 +275,9 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
         outcome = next((k for k, code in OUTCOMES.items() if by in (k, code)), None)
         if outcome is None:
             raise ReportError(
-                "--by must be status or an outcome: "
+                "--by must be status or an outcome ("
                 + ", ".join(f"{k} ({code})" for k, code in OUTCOMES.items())
+                + "), or mode, team, consultant, gender, age or a single-choice item code"
                 + (f", not {by!r}" if by else ""),
                 "bad_by",
                 by=by or "",
@@ -257,7 +293,7 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
     _refuse(request, "--item", "--by")
     rule = score_rule(registry)
     points = request.points or _points_with_forms(session, filters)
-    if request.paired and len(points) < 2:
+    if paired and len(points) < 2:
         raise ReportError(PAIRED_MESSAGE, "paired_one_point")
     scored = sorted(
         {
@@ -267,6 +303,22 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
             if option.scored
         }
     )
+    band_maxima = [builders.band_limit(rule, code) for code in builders.WHO5_BANDS]
+    if paired == "form":
+        group = queries.form_citizens(filters, _forms_of(registry, rule.items[0]), points)
+        summaries, pairs = queries.score_summaries_among(
+            session,
+            filters,
+            rule.items,
+            scored,
+            points,
+            among=group,
+            multiply=rule.multiply,
+            band_maxima=band_maxima,
+        )
+        who5 = builders.build_who5(rule, summaries, pairs, points, paired="form", lang=lang)
+        who5.paired_n = queries.count_citizens(session, group)
+        return who5
     summaries, pairs = queries.score_summaries(
         session,
         filters,
@@ -274,10 +326,137 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
         scored,
         points,
         multiply=rule.multiply,
-        band_maxima=[builders.band_limit(rule, code) for code in builders.WHO5_BANDS],
-        paired=request.paired,
+        band_maxima=band_maxima,
+        paired=paired == "item",
     )
-    return builders.build_who5(rule, summaries, pairs, points, paired=request.paired, lang=lang)
+    who5 = builders.build_who5(rule, summaries, pairs, points, paired=paired or False, lang=lang)
+    if paired == "item":  # a score at every point: n is the group at every point
+        who5.paired_n = who5.n[0]
+    return who5
+
+
+# --- paired by form, numeric items, `by` any grouping ------------------------------------------
+
+
+def _forms_of(registry: InstrumentRegistry, code: str) -> list[str]:
+    """The forms (citizen, staff) that hold an item, in any version."""
+    return sorted({v.id for v in registry.forms() if v.has_item(code)})
+
+
+def _group(
+    registry: InstrumentRegistry,
+    filters: Filters,
+    item: Item,
+    points: tuple[int, ...],
+    paired: str | None,
+) -> Any:
+    """The SELECT of the paired group's citizen ids, or None when not paired."""
+    if paired == "form":
+        return queries.form_citizens(filters, _forms_of(registry, item.code), points)
+    if paired == "item":
+        return queries.paired_citizens(filters, item.code, points)
+    return None
+
+
+def _distribution(
+    session: Session,
+    registry: InstrumentRegistry,
+    filters: Filters,
+    item: Item,
+    points: tuple[int, ...],
+    paired: str | None,
+    lang: str,
+) -> builders.DistributionTable:
+    group = _group(registry, filters, item, points, paired)
+    multiple = item.type is ItemType.MULTIPLE_CHOICE
+    counts = queries.answer_counts(
+        session,
+        filters,
+        item.code,
+        points,
+        paired=paired == "item",
+        groups=_groups(item),
+        multiple=multiple,
+        among=group if paired == "form" else None,
+    )
+    table = builders.build_distribution(item, counts, points, paired=paired or False, lang=lang)
+    if group is not None:
+        table.paired_n = queries.count_citizens(session, group)
+    if paired and len(points) == 2 and not multiple:
+        # answered at both points implies in either group, so the pairs need no restriction
+        pairs = queries.answer_pairs(session, filters, item.code, *points, groups=_groups(item))
+        table.test, table.warnings = builders.paired_category_test(item, pairs, lang)
+    return table
+
+
+def _numeric(item: Item) -> Item:
+    if item.type is not ItemType.INTEGER:
+        raise ReportError(
+            f"{item.code} is a {item.type.value} item; the numeric table is for whole-number "
+            f"items (such as staff.employment_hours or person.age)",
+            "not_numeric",
+            code=item.code,
+        )
+    return item
+
+
+def _is_split_item(registry: InstrumentRegistry, by: str | None) -> bool:
+    """Whether `by` is an item code that is not an outcome (those count "ever Ja")."""
+    return bool(by) and by not in OUTCOMES.values() and registry.find_item(by or "") is not None
+
+
+def _by_grouping(
+    session: Session,
+    registry: InstrumentRegistry,
+    filters: Filters,
+    item: Item,
+    by: str,
+    point: int,
+    lang: str,
+) -> builders.ByTable:
+    """`by` the form's mode, the team, the consultant, or an item (gender and age by name)."""
+    groups = _groups(item)
+    if by == "mode":
+        cells: list[tuple[Any, Any, int]] = list(
+            queries.mode_split_counts(session, filters, item.code, point, groups)
+        )
+        return builders.build_by_columns(item, by, builders.mode_columns(lang), cells, point, lang)
+    if by in ("team", "consultant"):
+        found = queries.citizen_split_counts(session, filters, item.code, point, by, groups)
+        chosen = filters.team_ids if by == "team" else filters.consultant_ids
+        ids = {c for _, c, _ in found if c is not None} | set(chosen or ())
+        names = queries.grouping_names(session, by, sorted(ids))
+        cells = [(code, "none" if c is None else c, n) for code, c, n in found]
+        with_none = any(c is None for _, c, _ in found)
+        columns = builders.grouping_columns(by, names, with_none, lang)
+        return builders.build_by_columns(item, by, columns, cells, point, lang)
+    by_item = _tabulable(_item(registry, BY_ALIASES.get(by, by), "--by"), single=True)
+    if by_item.baseline:  # asked once: taken from the citizen's earliest answer
+        cells = list(
+            queries.baseline_split_counts(
+                session,
+                filters,
+                item.code,
+                point,
+                by_item.code,
+                groups=groups,
+                by_groups=_groups(by_item),
+            )
+        )
+    else:  # the citizen's answer at the same point (from either form)
+        cells = list(
+            queries.crosstab_counts(
+                session,
+                filters,
+                item.code,
+                by_item.code,
+                point,
+                row_groups=groups,
+                column_groups=_groups(by_item),
+            )
+        )
+    columns = builders.item_columns(by_item, cells, lang)
+    return builders.build_by_columns(item, by, columns, cells, point, lang)
 
 
 def _attrition(session: Session, registry: InstrumentRegistry, request: ReportRequest) -> Any:

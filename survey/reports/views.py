@@ -32,9 +32,9 @@ from survey.db import get_session
 from survey.instruments.schema import CHOICE_TYPES, ItemType
 from survey.labels import STATUS_LABELS
 from survey.models import CourseStatus, Role, Team, TeamMembership, User
-from survey.reports import web
+from survey.reports import render, web, writers
+from survey.reports.about import about
 from survey.reports.filters import Filters, ReportError, parse_form_versions
-from survey.reports.grid import make_grid
 from survey.reports.services import TABLES, ReportRequest, build, parse_points
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -190,14 +190,6 @@ def _request(filters: Filters) -> ReportRequest:
     )
 
 
-def _shown(table: Any, scope: list[Team]) -> dict[str, Any]:
-    """The table's dict as a project leader may see it."""
-    data = table.to_dict()
-    if suppressing(scope):
-        data = web.suppress(data)
-    return data
-
-
 def suppressing(scope: list[Team]) -> bool:
     """Small cells are hidden unless every team in the filter has suppression turned off."""
     return not scope or any(t.suppress_small_cells for t in scope)
@@ -229,10 +221,10 @@ def index() -> ResponseReturnValue:
     except ReportError as exc:
         error = error_message(exc)
     else:
-        data = _shown(table, scope)
-        grid = make_grid(data, _lang())
-        layout = web.page(grid)
-        chart = json.dumps(web.chart(grid, _lang()), ensure_ascii=False)
+        data = table.to_dict()
+        grid = render.grid(data, _lang(), protect=suppressing(scope))
+        layout = writers.page(grid)
+        chart = json.dumps(web.chart(grid), ensure_ascii=False)
     return render_template(
         "reports/index.html",
         teams=teams,
@@ -251,7 +243,19 @@ def index() -> ResponseReturnValue:
     ), (422 if error else 200)
 
 
-def _one_table() -> tuple[dict[str, Any], str]:
+def _about(report: ReportRequest, scope: list[Team], titles: tuple[str, ...] = ()) -> Any:
+    return about(
+        get_session(),
+        _registry(),
+        report,
+        made_by=current_user.user.username,
+        suppressed=suppressing(scope),
+        titles=titles,
+    )
+
+
+def _one_table(fmt: str) -> tuple[str | bytes, str]:
+    """The requested table written as `fmt`, as the leader may see it, and its name."""
     teams = _my_teams()
     try:
         filters, scope = _filters(teams)
@@ -259,7 +263,14 @@ def _one_table() -> tuple[dict[str, Any], str]:
         table = build(get_session(), _registry(), report)
     except ReportError as exc:
         abort(422, description=error_message(exc))
-    return _shown(table, scope), report.table
+    body = render.write(
+        table.to_dict(),
+        fmt,
+        _lang(),
+        about=_about(report, scope),
+        protect=suppressing(scope),
+    )
+    return body, report.table
 
 
 def _download(body: bytes | str, mimetype: str, name: str, table: str, fmt: str) -> Response:
@@ -273,10 +284,8 @@ def _download(body: bytes | str, mimetype: str, name: str, table: str, fmt: str)
 @bp.get("/table.csv")
 @roles_required(LEADER)
 def table_csv() -> ResponseReturnValue:
-    data, table = _one_table()
-    return _download(
-        web.to_csv(data, _lang()), "text/csv; charset=utf-8", f"{table}.csv", table, "csv"
-    )
+    body, table = _one_table("csv")
+    return _download(body, "text/csv; charset=utf-8", f"{table}.csv", table, "csv")
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -285,8 +294,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.get("/table.xlsx")
 @roles_required(LEADER)
 def table_xlsx() -> ResponseReturnValue:
-    data, table = _one_table()
-    return _download(web.to_xlsx([(table, data)], _lang()), XLSX, f"{table}.xlsx", table, "xlsx")
+    body, table = _one_table("xlsx")
+    return _download(body, XLSX, f"{table}.xlsx", table, "xlsx")
 
 
 @bp.get("/standard.xlsx")
@@ -305,5 +314,11 @@ def standard_xlsx() -> ResponseReturnValue:
             table = build(get_session(), _registry(), report)
         except ReportError:
             continue  # an item the instruments do not define: its sheet is left out
-        sheets.append((title, _shown(table, scope)))
-    return _download(web.to_xlsx(sheets, _lang()), XLSX, "standard.xlsx", "standard", "xlsx")
+        sheets.append((title, table.to_dict()))
+    block = _about(
+        ReportRequest("standard", filters=filters, lang=_lang()),
+        scope,
+        tuple(title for title, _ in sheets),
+    )
+    body = render.workbook(sheets, _lang(), about=block, protect=suppressing(scope))
+    return _download(body, XLSX, "standard.xlsx", "standard", "xlsx")

@@ -1,8 +1,19 @@
-"""Writers of a laid-out table (`survey.reports.grid.Grid`): text, CSV, XLSX, the page's cells,
-and JSON (the table's dict, the contract of docs/reports.md).
+"""The writers of a laid-out table (`survey.reports.grid.Grid`): the page's cells, text, CSV,
+XLSX, and JSON (the table's dict, the contract of docs/reports.md).
 
-Each writer takes a `Format`: how it shows each kind of cell. The CLI and the page still show
-numbers differently (25.0 or 25, .3f or .3g); their formats say so, the grid is the same.
+One rule per kind of cell, for every writer, so the page, its downloads and the command show
+the same figures cell for cell:
+
+- a percent is rounded once, to a whole number, from its count and n (halves up, as the
+  evaluation report does); a target likewise;
+- a mean, SD or change has one decimal; a p-value three decimals, "<0.001" below that;
+- Danish output has decimal commas (and a CSV separated by semicolons, as Danish Excel reads
+  and writes it), English output decimal points;
+- a hidden cell is the word "skjult"/"hidden", never "<5" (which beside percents reads as
+  "under 5 %").
+
+Text, the page and CSV write these as text; XLSX writes real numbers with number formats
+(a percent as a fraction shown "0%", a p-value "0.000"), so Excel can compute with them.
 """
 
 from __future__ import annotations
@@ -10,9 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -23,122 +32,145 @@ from survey.reports.grid import (
     Change,
     Count,
     Grid,
+    Hidden,
     Mean,
     Percent,
     PValue,
-    Suppressed,
+    Share,
+    TestName,
     Text,
     Total,
-    figure,
+    words,
 )
 
-Number = Callable[[float | None], Any]
+INDENTS = ("", "– ", "    ")
+"""How a label is indented by its level (a status under the baseline, a reason under it)."""
+
+About = Sequence[tuple[str, str]]
+"""What a table is (filters, date, pairing, suppression, versions, who): label and value."""
 
 
-def whole(value: float | None) -> str:
-    """A percent without decimals, rounding halves up (as the report does); blank for none."""
-    return "" if value is None else str(math.floor(value + 0.5))
+def whole_percent(count: int, n: int) -> int:
+    """round(100 × count / n), halves up, in whole numbers (no float on the way)."""
+    return (200 * count + n) // (2 * n)
 
 
-def one_decimal(value: float | None) -> str:
-    """A mean or SD with one decimal; blank for none."""
-    return "" if value is None else f"{value:.1f}"
+def decimal(value: float, places: int, lang: str) -> str:
+    text = f"{value:.{places}f}"
+    return text.replace(".", ",") if lang == "da" else text
 
 
-def as_is(value: Any) -> Any:
-    """A figure as it is: numbers stay numbers (CSV and XLSX cells)."""
-    return value
+def p_value(value: float, lang: str) -> str:
+    if value < 0.0005:
+        return "<" + decimal(0.001, 3, lang)
+    return decimal(value, 3, lang)
 
 
-def total_n(cell: Total) -> Any:
-    """A total as its n alone (the files)."""
-    return cell.n
-
-
-@dataclass(frozen=True)
-class Format:
-    """How one writer shows each kind of cell. `indents` prefix a label by its level (a status
-    under the baseline, a reason under its status)."""
-
-    percent: Number = as_is
-    p_value: Number = as_is
-    mean: Number = as_is
-    change: Number = as_is
-    total: Callable[[Total], Any] = total_n
-    indents: tuple[str, str, str] = ("", "- ", "    ")
-
-
-def value(cell: Cell, fmt: Format) -> Any:
-    """The cell as `fmt` shows it."""
+def as_text(cell: Cell, lang: str, *, total_as_n: bool = False) -> str:
+    """The cell as text in `lang`: the page, the command's text and every CSV."""
     match cell:
         case Text(text=text, level=level):
-            return fmt.indents[level] + text
-        case Percent(value=v):
-            return fmt.percent(v)
+            return INDENTS[level] + text
+        case Count(value=value):
+            return str(value)
+        case Percent(count=count, n=n):
+            return str(whole_percent(count, n)) if n else ""
+        case Share(value=value):
+            return str(whole_percent(round(value * 10000), 10000))
+        case Total(n=n, multiple=multiple):
+            if total_as_n:
+                return str(n)
+            return f"({n})" if multiple or not n else f"100 ({n})"
+        case Mean(value=v) | Change(value=v):
+            return "" if v is None else decimal(v, 1, lang)
         case PValue(value=v):
-            return fmt.p_value(v)
-        case Mean(value=v):
-            return fmt.mean(v)
-        case Change(value=v):
-            return fmt.change(v)
-        case Total():
-            return fmt.total(cell)
-        case Count() | Suppressed():
-            return figure(cell)
+            return "" if v is None else p_value(v, lang)
+        case TestName(name=name):
+            return words(lang)[name] if name else ""
+        case Hidden():
+            return words(lang)["hidden"]
     raise TypeError(f"not a grid cell: {cell!r}")
 
 
-def cells(grid: Grid, fmt: Format) -> tuple[list[Any], list[list[Any]]]:
-    """The header and the rows (body, then footer) as `fmt` shows them."""
-    return list(grid.head), [[value(c, fmt) for c in row] for row in grid.rows]
+def page(grid: Grid) -> dict[str, Any]:
+    """{"head": [...], "rows": [[...], ...], "notes": [...]}, every cell a string: the page
+    shows the notes under the table, not as rows."""
+    return {
+        "head": list(grid.head),
+        "rows": [[as_text(c, grid.lang) for c in row] for row in grid.rows],
+        "notes": grid.note_texts(),
+        "hidden": bool(grid.hidden),
+    }
 
 
-def table_rows(grid: Grid, fmt: Format) -> list[list[Any]]:
-    """Every row of a file: the header, the rows, then each note after its label."""
-    head, rows = cells(grid, fmt)
-    return [head, *rows, *([grid.note_label, note] for note in grid.notes)]
+def _notes(grid: Grid) -> list[list[str]]:
+    w = words(grid.lang)
+    notes = [[w["warning"], text] for text in grid.note_texts()]
+    if grid.hidden:
+        notes.append([w["hidden"], w["hidden_note"]])
+    return notes
 
 
-def blank(v: Any) -> Any:
-    """None as an empty cell."""
-    return "" if v is None else v
+def text_rows(grid: Grid, *, total_as_n: bool) -> list[list[str]]:
+    """Every row of a file as text: the header, the rows, then each note after its label."""
+    rows = [[as_text(c, grid.lang, total_as_n=total_as_n) for c in row] for row in grid.rows]
+    return [list(grid.head), *rows, *_notes(grid)]
 
 
-def text(v: Any) -> str:
-    return "" if v is None else str(v)
+def to_json(d: dict[str, Any], about: About = ()) -> str:
+    """The table's dict as JSON: the contract, not a layout; `about` under "about"."""
+    return json.dumps({**d, "about": dict(about)} if about else d, ensure_ascii=False, indent=2)
 
 
-def to_json(d: dict[str, Any]) -> str:
-    """The table's dict as JSON: the contract, not a layout."""
-    return json.dumps(d, ensure_ascii=False, indent=2)
+def delimiter(lang: str) -> str:
+    """Danish Excel separates by semicolons (the comma is its decimal sign)."""
+    return ";" if lang == "da" else ","
 
 
-def to_csv(grid: Grid, fmt: Format) -> str:
+def to_csv(grid: Grid, about: About = ()) -> str:
+    """The about block (label, value), a blank line, then the table; a total is its n."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in table_rows(grid, fmt):
-        writer.writerow([blank(v) for v in row])
+    writer = csv.writer(out, delimiter=delimiter(grid.lang), lineterminator="\r\n")
+    for label, value in about:
+        writer.writerow([label, value])
+    if about:
+        writer.writerow([])
+    writer.writerows(text_rows(grid, total_as_n=True))
     return out.getvalue()
 
 
-def to_text(grid: Grid, fmt: Format) -> str:
-    """Aligned columns: labels to the left, figures to the right."""
-    rows = [[text(v) for v in row] for row in table_rows(grid, fmt)]
+def to_text(grid: Grid, about: About = ()) -> str:
+    """The about block, then aligned columns: labels to the left, figures to the right."""
+    rows = text_rows(grid, total_as_n=False)
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]
     widths = [max(len(r[i]) for r in rows) for i in range(width)]
-    lines = []
+    lines = [f"{label}: {value}" for label, value in about]
+    if about:
+        lines.append("")
     for r in rows:
         line = [r[0].ljust(widths[0])] + [c.rjust(widths[i]) for i, c in enumerate(r) if i]
         lines.append("  ".join(line).rstrip())
     return "\n".join(lines) + "\n"
 
 
-def to_page(grid: Grid, fmt: Format) -> dict[str, Any]:
-    """{"head": [...], "rows": [[...], ...], "notes": [...]}, every cell a string: the page shows
-    the notes under the table, not as rows."""
-    head, rows = cells(grid, fmt)
-    return {"head": head, "rows": [[text(v) for v in row] for row in rows], "notes": grid.notes}
+# --- XLSX: real numbers with number formats ----------------------------------------------------
+
+
+def xlsx_value(cell: Cell, lang: str) -> tuple[Any, str | None]:
+    """A cell's value in a workbook and its number format (None: Excel's general)."""
+    match cell:
+        case Percent(count=count, n=n):
+            return (count / n if n else None), "0%"
+        case Share(value=value):
+            return value, "0%"
+        case Count(value=value) | Total(n=value):
+            return value, "0"
+        case Mean(value=v) | Change(value=v):
+            return v, "0.0"
+        case PValue(value=v):
+            return v, "0.000"
+    return as_text(cell, lang), None
 
 
 def sheet_title(title: str, taken: set[str]) -> str:
@@ -153,18 +185,33 @@ def sheet_title(title: str, taken: set[str]) -> str:
     return result
 
 
-def to_xlsx(sheets: Iterable[tuple[str, Grid]], fmt: Format) -> bytes:
-    """A workbook with one sheet per (title, grid), its header row bold."""
+def to_xlsx(sheets: Iterable[tuple[str, Grid]], about: About = (), lang: str = "da") -> bytes:
+    """A workbook with one sheet per (title, grid), its header row bold, and, when `about` is
+    given, a first sheet saying what the tables are."""
     book = Workbook()
     book.remove(book.worksheets[0])  # the empty sheet a new workbook starts with
     taken: set[str] = set()
+    if about:
+        info = book.create_sheet(sheet_title(words(lang)["about"], taken))
+        for label, value in about:
+            info.append([label, value])
+        info.column_dimensions["A"].width = 30
+        info.column_dimensions["B"].width = 70
     for title, grid in sheets:
         sheet = book.create_sheet(sheet_title(title, taken))
-        for row in table_rows(grid, fmt):
-            sheet.append([blank(v) for v in row])
+        sheet.append(list(grid.head))
+        for r, row in enumerate(grid.rows, start=2):
+            for column, cell in enumerate(row, start=1):
+                value, number_format = xlsx_value(cell, grid.lang)
+                target = sheet.cell(row=r, column=column, value=value)
+                if number_format:
+                    target.number_format = number_format
+        for offset, note in enumerate(_notes(grid)):
+            for column, value in enumerate(note, start=1):
+                sheet.cell(row=len(grid.rows) + 2 + offset, column=column, value=value)
         sheet.column_dimensions["A"].width = 45
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        for header in sheet[1]:
+            header.font = Font(bold=True)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import pytest
 from flask_babel import force_locale
 from scipy import stats
@@ -10,11 +13,12 @@ from survey.config import PROJECT_ROOT
 from survey.instruments import load_registry
 from survey.instruments.schema import Band, ScoreRule, Text
 from survey.labels import REASON_LABELS, REPORT_STATUS_LABELS, in_language
-from survey.reports import builders, render, web
+from survey.reports import builders, web
 from survey.reports.filters import Filters, ReportError
 from survey.reports.grid import LAYOUTS
 from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
 from survey.reports.services import TABLES, parse_points, score_rule
+from survey.reports.writers import whole_percent
 
 
 def test_independence_test_chooses_and_warns() -> None:
@@ -153,8 +157,14 @@ def test_points_and_language() -> None:
         builders.check_language("de")
 
 
-def test_percent_rounding_in_text() -> None:
-    assert [render.whole(v) for v in (66.7, 12.5, 0.4, None)] == ["67", "13", "0", ""]
+def test_a_percent_is_rounded_once_from_its_count_and_n() -> None:
+    # 17/148 is 11.49 %: rounding the one-decimal 11.5 again gave 12
+    assert whole_percent(17, 148) == 11
+    # halves up, as the report does (12.5 -> 13), and 2/3 -> 67, 1/250 -> 0
+    assert [whole_percent(c, n) for c, n in ((1, 8), (2, 3), (1, 250), (1, 200))] == [13, 67, 0, 1]
+    for n in range(1, 300):
+        for c in range(n + 1):
+            assert whole_percent(c, n) == math.floor(Fraction(100 * c, n) + Fraction(1, 2))
 
 
 def test_score_rule_comes_from_the_instrument_files(real_registry) -> None:
@@ -183,5 +193,6 @@ def test_a_label_reads_the_same_in_a_request_and_by_language(app) -> None:
         assert reasons == in_language(REASON_LABELS, lang)
 
 
-def test_every_table_kind_has_a_layout_a_chart_and_a_suppression() -> None:
-    assert set(LAYOUTS) == set(TABLES) == set(web.CHARTS) == set(web.SUPPRESSORS)
+def test_every_table_kind_has_a_layout_and_a_chart() -> None:
+    # "items": several of these side by side or stacked (a report set's tables)
+    assert set(LAYOUTS) == set(web.CHARTS) == {*TABLES, "items"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -24,6 +25,12 @@ def ok(cohort, *args: str) -> str:
     result = run(cohort, *args)
     assert result.exit_code == 0, (result.output, result.exception)
     return result.stdout
+
+
+def table_of(output: str) -> str:
+    """A csv or text output without its about block (which ends at the first blank line)."""
+    lines = output.splitlines()
+    return "\n".join(lines[lines.index("") + 1 :]) + "\n"
 
 
 def test_the_outcomes_command_measures_education_against_its_own_target(sqlite_cohort) -> None:
@@ -66,8 +73,11 @@ def test_json_is_the_contract(sqlite_cohort) -> None:
             "json",
         )
     )
-    assert dist["paired"] is True
-    assert dist["n"] == [3, 3]
+    # --paired alone pairs by form: c1, c2, c3, c5 have a citizen form at 1 and 3 in Nord; c5
+    # left health.mental unanswered at point 1
+    assert dist["paired"] == "form"
+    assert dist["paired_n"] == 4
+    assert dist["n"] == [3, 4]
     assert dist["rows"][3]["counts"] == [2, 0]
 
 
@@ -132,23 +142,29 @@ def test_text_is_laid_out_like_the_report(sqlite_cohort) -> None:
         "--format",
         "text",
     )
-    lines = text.splitlines()
+    about = text.splitlines()[: text.splitlines().index("")]
+    assert "Tabel: distribution" in about
+    assert "Målepunkter: 1, 3" in about
+    assert "Lavet af: kommandolinjen (survey report)" in about
+    lines = table_of(text).splitlines()
     assert lines[0].split("  ")[0] == "Hvordan synes du, dit psykiske helbred er alt i alt?"
-    assert lines[0].endswith("Målepunkt 1  Målepunkt 3")
+    assert lines[0].endswith("Målepunkt 1 (%)  Målepunkt 3 (%)")
     assert lines[4].split() == ["Mindre", "godt", "50", "0"]
     assert lines[-1].split() == ["Total", "(n)", "100", "(4)", "100", "(4)"]
-    status = ok(sqlite_cohort, "status", "--format", "text", "--lang", "en").splitlines()
+    status = table_of(ok(sqlite_cohort, "status", "--format", "text", "--lang", "en")).splitlines()
     assert status[1].split()[-2:] == ["6", "100"]
     assert status[2].split()[-2:] == ["4", "67"]  # 4 of 6 active: 66.7 % shown as 67
-    cross = ok(
-        sqlite_cohort,
-        "crosstab",
-        "--item",
-        "health.mental",
-        "--by",
-        "health.physical",
-        "--format",
-        "text",
+    cross = table_of(
+        ok(
+            sqlite_cohort,
+            "crosstab",
+            "--item",
+            "health.mental",
+            "--by",
+            "health.physical",
+            "--format",
+            "text",
+        )
     ).splitlines()
     assert cross[-1].split() == ["Total", "(n)", "20", "0", "20", "40", "20", "100", "(5)"]
     who = ok(sqlite_cohort, "who5", "--points", "1,3", "--paired", "--format", "text")
@@ -156,30 +172,37 @@ def test_text_is_laid_out_like_the_report(sqlite_cohort) -> None:
     assert "p-værdi" in who
 
 
-def test_csv_has_full_figures(sqlite_cohort) -> None:
+def test_csv_has_the_pages_figures_in_its_language(sqlite_cohort) -> None:
     out = ok(sqlite_cohort, "distribution", "--item", "bip_c.1", "--format", "csv", "--lang", "en")
-    rows = list(csv.reader(io.StringIO(out)))
-    assert rows[0][1] == "Point 1"
-    assert rows[1] == ["I have no idea what types of job I would like", "16.7"]
-    assert rows[6] == ["Don't know", "33.3"]
+    rows = list(csv.reader(io.StringIO(table_of(out))))
+    assert rows[0][1] == "Point 1 (%)"
+    assert rows[1] == ["I have no idea what types of job I would like", "17"]  # 1 of 6
+    assert rows[6] == ["Don't know", "33"]  # 2 of 6
     assert rows[-1] == ["Total (n)", "6"]
+    danish = ok(sqlite_cohort, "who5", "--points", "1,3", "--paired", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(table_of(danish)), delimiter=";"))
+    mean = next(row for row in rows if row[0] == "Gennemsnit")
+    assert all(re.fullmatch(r"\d+,\d", v) for v in mean[1:]), mean
     by = list(
         csv.reader(
             io.StringIO(
-                ok(
-                    sqlite_cohort,
-                    "by",
-                    "--item",
-                    "person.gender",
-                    "--by",
-                    "employment",
-                    "--format",
-                    "csv",
+                table_of(
+                    ok(
+                        sqlite_cohort,
+                        "by",
+                        "--item",
+                        "person.gender",
+                        "--by",
+                        "employment",
+                        "--format",
+                        "csv",
+                    )
                 )
-            )
+            ),
+            delimiter=";",
         )
     )
-    assert by[-3] == ["Test", "fisher"]
+    assert by[-3] == ["Test", "Fishers eksakte test"]
 
 
 @pytest.mark.parametrize(

@@ -116,11 +116,12 @@ def test_distribution_paired_keeps_citizens_answering_at_every_point(cohort) -> 
         "distribution",
         item="health.mental",
         points=(1, 3),
-        paired=True,
+        paired="item",
         filters=nord(cohort),
     )
     # c1, c2, c3 answered at 1 and 3; c5 not at 1, c4 has no point 3
-    assert dist["paired"] is True
+    assert dist["paired"] == "item"
+    assert dist["paired_n"] == 3
     assert dist["n"] == [3, 3]
     assert rows_by_code(dist) == {
         1: ([0, 0], [0.0, 0.0]),
@@ -129,7 +130,7 @@ def test_distribution_paired_keeps_citizens_answering_at_every_point(cohort) -> 
         4: ([2, 0], [66.7, 0.0]),
         5: ([1, 1], [33.3, 33.3]),
     }
-    three = table(cohort, "distribution", item="health.mental", points=(1, 2, 3), paired=True)
+    three = table(cohort, "distribution", item="health.mental", points=(1, 2, 3), paired="item")
     # only c1 and c3 answered at all three points (c1's point 2 is version 2)
     assert three["n"] == [2, 2, 2]
     assert rows_by_code(three)[4][0] == [2, 1, 0]
@@ -380,7 +381,7 @@ def test_who5_paired_change_and_wilcoxon(cohort) -> None:
     assert who["worsened"] == 1
     assert who["test"] == "wilcoxon"
     assert who["p_value"] == pytest.approx(stats.wilcoxon(diffs).pvalue)
-    three = table(cohort, "who5", points=(1, 2, 3), paired=True)
+    three = table(cohort, "who5", points=(1, 2, 3), paired="item")
     assert three["n"] == [1, 1, 1]  # only c1 has a score at 1, 2 and 3
     assert "p_value" not in three
 

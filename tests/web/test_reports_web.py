@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from survey.db import get_engine
 from survey.models import AuditEvent, Citizen, Response, ResponseStatus, Team, TeamMembership, User
-from survey.reports import web
+from survey.reports import writers
 from survey.reports.filters import ReportError
 from survey.reports.views import STANDARD, error_message
 from tests.conftest import login
@@ -63,8 +63,11 @@ def test_every_table_renders_with_its_chart(demo_app, name: str) -> None:
     assert "/static/reports.js" in page
     chart = figure(page)
     assert chart["data"], "the chart has no traces"
-    assert any(v is not None for trace in chart["data"] for v in trace["y"])
     cells = table_cells(page)
+    if name.startswith("by_"):  # Team Nord: 3 employed, 3 ended as planned: mostly hidden
+        assert "skjult" in cells
+    else:
+        assert any(v is not None for trace in chart["data"] for v in trace["y"])
     if name in ("distribution", "paired", "crosstab", "by_status", "by_outcome"):
         assert "Total (n)" in cells
     assert "<script>" not in page  # no inline scripts (CSP)
@@ -75,17 +78,17 @@ def test_the_page_lays_out_percents_without_decimals_and_totals_with_n(demo_app)
     page = client.get(f"/reports?{PAGES['distribution']}").get_data(as_text=True)
     cells = table_cells(page)
     total = cells[cells.index("Total (n)") + 1 :][:3]
-    assert all(re.fullmatch(r"100 \(\d+\)|\(<5\)|\(0\)", c) for c in total), total
-    numbers = [c for c in cells if re.fullmatch(r"[\d.]+", c)]
+    assert all(re.fullmatch(r"100 \(\d+\)|skjult|\(0\)", c) for c in total), total
+    numbers = [c for c in cells if re.fullmatch(r"[\d.,]+", c)]
     assert numbers
-    assert all("." not in c for c in numbers)
+    assert all("." not in c and "," not in c for c in numbers)
 
 
-def test_p_values_have_three_significant_digits(demo_app) -> None:
-    page = leader(demo_app).get(f"/reports?{PAGES['by_status']}").get_data(as_text=True)
+def test_p_values_have_three_decimals_with_a_decimal_comma(demo_app) -> None:
+    page = leader(demo_app).get(f"/reports?{PAGES['who5_paired']}").get_data(as_text=True)
     cells = table_cells(page)
-    p = cells[cells.index("p-værdi") + 1]
-    assert p == "" or len(re.sub(r"^0\.0*|e.*$|\.", "", p)) <= 3
+    assert re.fullmatch(r"<0,001|[01],\d{3}", cells[cells.index("p-værdi") + 1])
+    assert re.fullmatch(r"\d+,\d", cells[cells.index("Gennemsnit") + 1])
 
 
 @pytest.mark.parametrize(
@@ -123,6 +126,13 @@ def error_box(page: str) -> str:
     return html.unescape(found.group(1))
 
 
+def csv_parts(text: str) -> tuple[dict[str, str], list[list[str]]]:
+    """A download's about block (label -> value) and its table (a Danish CSV: semicolons)."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    blank = rows.index([])
+    return dict(rows[:blank]), rows[blank + 1 :]
+
+
 def test_the_message_follows_the_language(demo_app) -> None:
     with demo_app.test_request_context():
         exc = ReportError("unknown item code 'x'", "unknown_item", code="x")
@@ -141,23 +151,27 @@ def test_csv_and_xlsx_downloads(demo_app) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0][1:] == ["Målepunkt 1", "Målepunkt 2", "Målepunkt 3"]
-    assert rows[-1][0] == "Total (n)"
+    about, rows = csv_parts(response.get_data(as_text=True))
+    assert rows[0][1:] == ["Målepunkt 1 (%)", "Målepunkt 2 (%)", "Målepunkt 3 (%)"]
+    assert [row[0] for row in rows].index("Total (n)") == len(rows) - 2  # then the hidden note
+    assert about["Tabel"] == "distribution"
+    assert about["Lavet af"] == "leder.nord"
+    assert about["Små tal"].startswith("antal på 1–4 borgere er skjult")
 
     response = client.get(f"/reports/table.xlsx?{query}")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["distribution"]
-    values = [list(row) for row in book.active.iter_rows(values_only=True)]
-    assert values[-1][0] == "Total (n)"
+    assert book.sheetnames == ["Om tabellerne", "distribution"]
+    values = [list(row) for row in book["distribution"].iter_rows(values_only=True)]
+    assert [row[0] for row in values].index("Total (n)") == len(values) - 2
+    assert book["distribution"]["B2"].number_format == "0%"
 
 
 def test_the_standard_workbook_has_one_sheet_per_table(demo_app) -> None:
     response = leader(demo_app).get("/reports/standard.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == [title for title, _ in STANDARD]
+    assert book.sheetnames == ["Om tabellerne", *(title for title, _ in STANDARD)]
     for sheet in book.worksheets:
         assert sheet.max_row >= 2, sheet.title
     assert book["6.6 who5 1 vs 3"]["A1"].value
@@ -335,17 +349,17 @@ def test_small_cells_are_hidden_on_the_page_and_in_downloads(demo_app, small_tea
     query = f"table=waves&team={small_team}"
     page = client.get(f"/reports?{query}").get_data(as_text=True)
     cells = table_cells(page)
-    assert "<5" in cells
+    assert "skjult" in cells
+    assert "<5" not in cells
     assert not {"1", "2", "3", "4"} & set(cells)
-    assert "&lt;5" in page
     assert all(v is None for trace in figure(page)["data"] for v in trace["y"][:1])
 
-    rows = list(csv.reader(io.StringIO(client.get(f"/reports/table.csv?{query}").text)))
-    assert rows[1][1] == "<5"
+    _about, rows = csv_parts(client.get(f"/reports/table.csv?{query}").text)
+    assert rows[1][1] == "skjult"
     book = load_workbook(io.BytesIO(client.get(f"/reports/table.xlsx?{query}").data))
-    assert book.active["B2"].value == "<5"
+    assert book["waves"]["B2"].value == "skjult"
     book = load_workbook(io.BytesIO(client.get(f"/reports/standard.xlsx?team={small_team}").data))
-    assert book["5.1 status"]["B2"].value == "<5"
+    assert book["5.1 status"]["B2"].value == "skjult"
 
 
 def test_an_admin_can_turn_suppression_off_for_a_team(demo_app, small_team: int) -> None:
@@ -365,125 +379,64 @@ def test_an_admin_can_turn_suppression_off_for_a_team(demo_app, small_team: int)
     client = leader(demo_app)
     query = f"table=waves&team={small_team}"
     cells = table_cells(client.get(f"/reports?{query}").get_data(as_text=True))
-    assert "<5" not in cells
+    assert "skjult" not in cells
     assert "3" in cells
-    rows = list(csv.reader(io.StringIO(client.get(f"/reports/table.csv?{query}").text)))
+    about, rows = csv_parts(client.get(f"/reports/table.csv?{query}").text)
     assert rows[1][1] == "3"
+    assert about["Små tal"] == "vist fuldt ud"
     book = load_workbook(io.BytesIO(client.get(f"/reports/table.xlsx?{query}").data))
-    assert book.active["B2"].value == 3
+    assert book["waves"]["B2"].value == 3
     # Together with Team Nord (still suppressing) the page says small numbers are hidden.
     assert "1–4" in client.get("/reports?table=waves").get_data(as_text=True)
 
 
-# --- the pure function -------------------------------------------------------------------------
-
-
-def test_suppress_hides_counts_of_one_to_four_only() -> None:
-    table = {
-        "table": "distribution",
-        "item": "x",
-        "label": "X",
-        "multiple": False,
-        "points": [1, 2],
-        "paired": False,
-        "n": [20, 4],
-        "rows": [
-            {"code": 1, "label": "a", "special": False, "counts": [0, 1], "percents": [0, 25.0]},
-            {"code": 2, "label": "b", "special": False, "counts": [5, 3], "percents": [25, 75.0]},
-            {"code": 3, "label": "c", "special": False, "counts": [15, 0], "percents": [75, 0]},
-        ],
-    }
-    out = web.suppress(table)
-    assert out["n"] == [20, "<5"]
-    assert [r["counts"] for r in out["rows"]] == [[0, "<5"], [5, "<5"], [15, 0]]
-    assert [r["percents"] for r in out["rows"]] == [[0, None], [25, None], [75, 0]]
-    assert table["rows"][0]["counts"] == [0, 1]  # the input is left alone
-    grid = web.layout(out)
-    assert grid["rows"] == [["a", "0", "<5"], ["b", "25", "<5"], ["c", "75", "0"],
-                            ["Total (n)", "100 (20)", "(<5)"]]  # fmt: skip
-
-
-def test_suppress_every_table_kind() -> None:
-    status = web.suppress(
-        {
-            "table": "status",
-            "n": 7,
-            "counts": {"active": 3, "ended_planned": 4, "ended_unplanned": 0},
-            "percents": {"active": 42.9, "ended_planned": 57.1, "ended_unplanned": 0.0},
-            "reasons": {"ended_planned": {"employment": 4}},
-            "labels": {},
-            "reason_labels": {},
-        }
-    )
-    assert status["n"] == 7
-    assert status["counts"] == {"active": "<5", "ended_planned": "<5", "ended_unplanned": 0}
-    assert status["percents"]["active"] is None
-    assert status["reasons"]["ended_planned"] == {"employment": "<5"}
-    waves = web.suppress({"table": "waves", "points": [1], "forms": {"c": [2]}, "labels": {}})
-    assert waves["forms"] == {"c": ["<5"]}
-    matrix = web.suppress(
-        {
-            "table": "crosstab",
-            "counts": [[1, 9], [0, 10]],
-            "percents": [[5.0, 45.0], [0.0, 50.0]],
-            "row_totals": [10, 10],
-            "row_percents": [50.0, 50.0],
-            "column_totals": [1, 19],
-            "column_percents": [5.0, 95.0],
-            "n": 20,
-        }
-    )
-    assert matrix["counts"] == [["<5", 9], [0, 10]]
-    assert matrix["percents"][0] == [None, 45.0]
-    assert matrix["column_totals"] == ["<5", 19]
-    assert matrix["column_percents"] == [None, 95.0]
-    outcomes = web.suppress(
-        {
-            "table": "outcomes",
-            "n": 30,
-            "employment": 2,
-            "education": 6,
-            "internship": 0,
-            "education_or_internship": 6,
-            "rates": {
-                "employment": 0.07,
-                "education": 0.2,
-                "internship": 0.0,
-                "education_or_internship": 0.2,
-            },
-            "targets": {"employment": 0.2},
-            "met": {"employment": False},
-        }
-    )
-    assert outcomes["employment"] == "<5"
-    assert outcomes["rates"]["employment"] is None
-    assert outcomes["education"] == 6
-    assert "employment" not in outcomes["met"]
-    who5 = web.suppress(
-        {
-            "table": "who5",
-            "n": [3, 12],
-            "mean": [40.0, 60.0],
-            "sd": [1.0, 2.0],
-            "poor": [2, 5],
-            "likely_depression": [1, 0],
-            "improved": 4,
-            "worsened": 5,
-        }
-    )
-    assert who5["n"] == ["<5", 12]
-    assert who5["mean"] == [None, 60.0]
-    assert who5["sd"] == [None, 2.0]
-    assert who5["poor"] == ["<5", 5]
-    assert who5["likely_depression"] == ["<5", 0]
-    assert who5["improved"] == "<5"
-    assert who5["worsened"] == 5
+# --- the writers ---------------------------------------------------------------------------
 
 
 def test_sheet_titles_are_valid_and_unique() -> None:
     taken: set[str] = set()
-    assert web.sheet_title("a/b:c", taken) == "a-b-c"
+    assert writers.sheet_title("a/b:c", taken) == "a-b-c"
     long = "x" * 40
-    first, second = web.sheet_title(long, taken), web.sheet_title(long, taken)
+    first, second = writers.sheet_title(long, taken), writers.sheet_title(long, taken)
     assert len(first) == len(second) == 31
     assert first != second
+
+
+CLI_ARGS = {
+    "waves": ["waves"],
+    "status": ["status"],
+    "distribution": ["distribution", "--item", "health.mental", "--points", "1,2,3"],
+    "paired": ["distribution", "--item", "health.mental", "--points", "1,3", "--paired"],
+    "crosstab": ["crosstab", "--item", "health.mental", "--by", "health.physical"],
+    "by_status": ["by", "--item", "health.mental", "--by", "status"],
+    "by_outcome": ["by", "--item", "health.physical", "--by", "employment"],
+    "outcomes": ["outcomes"],
+    "who5": ["who5"],
+    "who5_paired": ["who5", "--points", "1,3", "--paired"],
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_the_pages_csv_is_the_commands_csv_with_cells_hidden(demo_app, name: str) -> None:
+    from survey.reports.cli import report
+
+    with Session(get_engine(demo_app)) as db:
+        nord = db.scalar(select(Team).where(Team.name == "Team Nord")).id
+    page = leader(demo_app).get(f"/reports/table.csv?{PAGES[name]}&team={nord}")
+    _about, shown = csv_parts(page.get_data(as_text=True))
+    result = demo_app.test_cli_runner().invoke(
+        report, [*CLI_ARGS[name], "--team", "Team Nord", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    _about, full = csv_parts(result.stdout)
+    if shown[-1][0] == "skjult":  # the page's note on what "skjult" means
+        shown = shown[:-1]
+    if ["p-værdi", "skjult"] in shown:  # a hidden test has no warning
+        full = [row for row in full if row[0] != "Advarsel"]
+    assert len(shown) == len(full)
+    for page_row, command_row in zip(shown, full, strict=True):
+        assert len(page_row) == len(command_row)
+        for on_page, in_command in zip(page_row, command_row, strict=True):
+            assert on_page in (in_command, "skjult"), (name, page_row, command_row)
+    # and every percent is round(100 × count / n), once: 17/148 shows 11, never 12
+    assert writers.whole_percent(17, 148) == 11
