@@ -50,9 +50,11 @@ from survey.db import get_engine
 from survey.models import Answer, Citizen, Response, Team
 from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError
+from survey.reports.grid import make_grid
 from survey.reports.queries import last_enrolment_due_by
 from survey.reports.services import ReportRequest, build
 from survey.schedule import due_date
+from tests.conftest import login
 
 TODAY = "2026-12-01"
 A = date(2026, 6, 30)
@@ -513,3 +515,14 @@ def test_the_command_refuses_with_exit_2(sqlite_dated, args: list[str], message:
     assert message in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.output
+
+
+def test_the_page_does_not_offer_attrition(demo_app) -> None:
+    """Attrition has no grid layout yet: the page refuses it as an unknown table, in Danish."""
+    client = demo_app.test_client()
+    login(client, "leder.nord")
+    response = client.get("/reports?table=attrition&item=health.mental")
+    assert response.status_code == 422
+    assert "Der findes ingen tabel med navnet attrition." in response.get_data(as_text=True)
+    with pytest.raises(ValueError, match="not a report table"):
+        make_grid({"table": "attrition", "items": []})
