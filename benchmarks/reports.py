@@ -582,6 +582,7 @@ def ours_matrix(table: Any) -> Any:
 
 
 def floor_outcomes(connection: Connection) -> Any:
+    """Over every citizen with a baseline: a staff form's "Ja" or the course's end reason."""
     (row,) = _rows(
         connection,
         "WITH f AS (SELECT r.citizen_id, "
@@ -590,9 +591,14 @@ def floor_outcomes(connection: Connection) -> Any:
         "max(CASE WHEN a.item_code = 'staff.internship' AND a.value = '1' THEN 1 ELSE 0 END) i "
         "FROM answer a JOIN response r ON r.id = a.response_id "
         "WHERE a.item_code IN ('staff.employment', 'staff.education', 'staff.internship') "
-        f"AND {SUBMITTED} GROUP BY r.citizen_id) "
+        f"AND {SUBMITTED} GROUP BY r.citizen_id), "
+        "o AS (SELECT CASE WHEN f.e = 1 OR c.status_reason = 'employment' THEN 1 ELSE 0 END e, "
+        "CASE WHEN f.d = 1 OR c.status_reason = 'education' THEN 1 ELSE 0 END d, "
+        "coalesce(f.i, 0) i FROM citizen c LEFT JOIN f ON f.citizen_id = c.id "
+        "WHERE c.id IN (SELECT r.citizen_id FROM response r WHERE r.point = 1 "
+        f"AND {SUBMITTED})) "
         "SELECT count(*), sum(e), sum(d), sum(i), sum(CASE WHEN d = 1 OR i = 1 THEN 1 ELSE 0 END) "
-        "FROM f",
+        "FROM o",
     )
     return tuple(int(v) for v in row)
 

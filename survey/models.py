@@ -102,6 +102,14 @@ class Team(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("measurement_interval_months >= 1", name="interval_positive"),
         CheckConstraint("window_days >= 0", name="window_not_negative"),
+        CheckConstraint(
+            "target_employment IS NULL OR (target_employment >= 0 AND target_employment <= 1)",
+            name="target_employment_share",
+        ),
+        CheckConstraint(
+            "target_education IS NULL OR (target_education >= 0 AND target_education <= 1)",
+            name="target_education_share",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -113,6 +121,10 @@ class Team(SQLModel, table=True):
     suppress_small_cells: bool = Field(
         default=True, sa_column_kwargs={"server_default": text("true")}
     )
+    # The team's outcome targets as shares (0.25 = 25 %); None keeps the programme's (20 % in
+    # employment, 15 % in education: survey.reports.builders.DEFAULT_TARGETS).
+    target_employment: float | None = None
+    target_education: float | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -85,6 +85,14 @@ CATALOGUE: Mapping[str, Template] = {
         _l("Number must be between %(min)s and %(max)s."),
         command=_l("--window is %(min)s to %(max)s days"),
     ),
+    "team.range.target_employment": Template(
+        _l("Enter a percent from 0 to 100, or leave the field empty for the programme's target."),
+        command=_l("--target-employment is a share from 0 to 1 (0.25 is 25 per cent) or default"),
+    ),
+    "team.range.target_education": Template(
+        _l("Enter a percent from 0 to 100, or leave the field empty for the programme's target."),
+        command=_l("--target-education is a share from 0 to 1 (0.25 is 25 per cent) or default"),
+    ),
     # citizens and their courses (survey.citizens.services)
     "citizen.no_consultant": Template(_l("Choose a resource consultant.")),
     "citizen.consultant_disabled": Template(_l("%(name)s is disabled and cannot take citizens.")),
@@ -194,6 +202,23 @@ CATALOGUE: Mapping[str, Template] = {
         _l("The enrolment period starts (%(start)s) after it ends (%(end)s).")
     ),
     "report.unknown_form_version": Template(_l("Unknown form version: %(version)s.")),
+    "report.as_of_future": Template(
+        _l("The date to count by (%(as_of)s) is in the future: choose today or an earlier day.")
+    ),
+    "report.as_of_before_period": Template(
+        _l(
+            "The date to count by (%(as_of)s) is before the enrolment period starts "
+            "(%(start)s), so no citizen can count."
+        )
+    ),
+    "report.one_item": Template(_l("This table takes one item only.")),
+    "report.repeated_item": Template(_l("The item %(code)s is chosen twice.")),
+    "report.attrition_baseline": Template(
+        _l(
+            "The drop-out table compares a later measurement point with the first: choose "
+            "point 2 or later."
+        )
+    ),
     "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
     "response.reason": Template(_l("Say why the answer is corrected.")),
     "response.submitted_meanwhile": Template(

@@ -3,6 +3,8 @@ like it (with no user: the command line has none). Attach with `cli.add_command(
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
@@ -29,12 +31,54 @@ def teams() -> None:
     """List, create and change teams (every change is audited)."""
 
 
+def _target(share: float | None) -> str:
+    return "the programme's" if share is None else f"{share * 100:g} %"
+
+
 def _describe(team: Team) -> str:
     counts = "hidden" if team.suppress_small_cells else "shown"
     return (
         f"{team.name}: every {team.measurement_interval_months} months, window ±"
-        f"{team.window_days} days, small counts {counts}"
+        f"{team.window_days} days, small counts {counts}, targets: employment "
+        f"{_target(team.target_employment)}, education {_target(team.target_education)}"
     )
+
+
+PROGRAMME = "default"
+"""What --target-employment and --target-education take to go back to the programme's target."""
+
+
+class Share(click.ParamType):
+    """A target as a share from 0 to 1 (0.25 is 25 %), or "default" for the programme's; the
+    range is the service's to check, so the command and the page refuse alike."""
+
+    name = "SHARE|default"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value.strip().lower() == PROGRAMME:
+            return PROGRAMME
+        try:
+            return float(value.replace(",", "."))
+        except ValueError:
+            self.fail(f"{value!r} is not a share such as 0.25, nor {PROGRAMME}", param, ctx)
+
+
+def _share(value: Any, current: float | None = None) -> float | None:
+    """The option's value for the service: None (the programme's) for "default", `current`
+    when the option is not given."""
+    if value is None:
+        return current
+    return None if value == PROGRAMME else float(value)
+
+
+_employment_help = (
+    "The team's employment target as a share, e.g. 0.25 for 25 %; default: the programme's (20 %)."
+)
+_education_help = (
+    "The team's education target as a share, e.g. 0.2 for 20 %; default: the programme's (15 %)."
+)
 
 
 @teams.command("list")
@@ -80,10 +124,26 @@ _suppress_help = 'Show project leaders counts of 1–4 citizens as "<5" in repor
     show_default=True,
     help=_suppress_help,
 )
+@click.option("--target-employment", type=Share(), help=_employment_help)
+@click.option("--target-education", type=Share(), help=_education_help)
 @with_appcontext
-def teams_create(name: str, interval: int, window: int, suppress_small_cells: bool) -> None:
+def teams_create(
+    name: str,
+    interval: int,
+    window: int,
+    suppress_small_cells: bool,
+    target_employment: Any,
+    target_education: Any,
+) -> None:
     """Create a team."""
-    settings = TeamSettings(name, interval, window, suppress_small_cells)
+    settings = TeamSettings(
+        name,
+        interval,
+        window,
+        suppress_small_cells,
+        target_employment=_share(target_employment),
+        target_education=_share(target_education),
+    )
     with session_scope() as session:
         try:
             team = create_team(session, settings)
@@ -107,6 +167,8 @@ def teams_create(name: str, interval: int, window: int, suppress_small_cells: bo
     help=f"Days before and after the due date ({_WINDOW[0]}–{_WINDOW[1]}).",
 )
 @click.option("--suppress-small-cells/--show-small-cells", default=None, help=_suppress_help)
+@click.option("--target-employment", type=Share(), help=_employment_help)
+@click.option("--target-education", type=Share(), help=_education_help)
 @with_appcontext
 def teams_update(
     name: str,
@@ -114,6 +176,8 @@ def teams_update(
     interval: int | None,
     window: int | None,
     suppress_small_cells: bool | None,
+    target_employment: Any,
+    target_education: Any,
 ) -> None:
     """Change a team (found by its NAME); what is not given stays as it is."""
     with session_scope() as session:
@@ -126,6 +190,8 @@ def teams_update(
             current.measurement_interval_months if interval is None else interval,
             current.window_days if window is None else window,
             current.suppress_small_cells if suppress_small_cells is None else suppress_small_cells,
+            target_employment=_share(target_employment, current.target_employment),
+            target_education=_share(target_education, current.target_education),
         )
         try:
             update_team(session, team, settings)

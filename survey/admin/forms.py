@@ -1,9 +1,13 @@
 """Forms for users, teams and the audit filter."""
 
+import math
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
+    Field,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -44,6 +48,37 @@ class UserEditForm(Form):
     teams = CheckboxListField(_l("Teams"), coerce=int)
 
 
+PERCENT_MESSAGE = _l(
+    "Enter a percent from 0 to 100, or leave the field empty for the programme's target."
+)
+
+
+class PercentField(Field):
+    """A share (0.25) typed and shown as a percent: 25, or 12,5 with a comma or a point; empty
+    is None (the programme's target)."""
+
+    widget = widgets.TextInput()
+    data: float | None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        text = str(valuelist[0] if valuelist else "").strip().removesuffix("%").strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            percent = float(text.replace(",", "."))
+        except ValueError:
+            raise ValueError(str(PERCENT_MESSAGE)) from None
+        if math.isnan(percent) or not 0 <= percent <= 100:
+            raise ValueError(str(PERCENT_MESSAGE))
+        self.data = round(percent / 100, 6)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else f"{self.data * 100:g}"
+
+
 class TeamForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=NAME_MAX)])
     measurement_interval_months = IntegerField(
@@ -62,6 +97,22 @@ class TeamForm(Form):
         description=_l(
             'Project leaders see counts of 1–4 citizens as "<5" in this team\'s reports.'
         ),
+    )
+    target_employment = PercentField(
+        _l("Employment target (percent)"),
+        description=_l(
+            "The share of the team's citizens the team aims to see in ordinary employment. "
+            "Leave it empty for the programme's target, 20 per cent."
+        ),
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    target_education = PercentField(
+        _l("Education target (percent)"),
+        description=_l(
+            "The share of the team's citizens the team aims to see start an education. "
+            "Leave it empty for the programme's target, 15 per cent."
+        ),
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
 

@@ -16,6 +16,8 @@ NAME_MAX = 100  # the column's length
 # The allowed values, lowest and highest: months between measurements, days before and after
 # the due date.
 RANGES = {"measurement_interval_months": (1, 12), "window_days": (0, 60)}
+# Outcome targets are shares of the team's citizens (0.25 = 25 %); None keeps the programme's.
+TARGETS = ("target_employment", "target_education")
 
 
 class TeamError(Refusal):
@@ -31,11 +33,18 @@ class TeamSettings:
     measurement_interval_months: int = 3
     window_days: int = 21
     suppress_small_cells: bool = True
+    target_employment: float | None = None
+    target_education: float | None = None
 
     @classmethod
     def of(cls, team: Team) -> TeamSettings:
         return cls(
-            team.name, team.measurement_interval_months, team.window_days, team.suppress_small_cells
+            team.name,
+            team.measurement_interval_months,
+            team.window_days,
+            team.suppress_small_cells,
+            team.target_employment,
+            team.target_education,
         )
 
 
@@ -45,7 +54,7 @@ def create_team(session: Session, settings: TeamSettings) -> Team:
 
 
 def update_team(session: Session, team: Team, settings: TeamSettings) -> Team:
-    """Change a team's name, rhythm and suppression; audited as team.update."""
+    """Change a team's name, rhythm, suppression and targets; audited as team.update."""
     return _save(session, team, settings)
 
 
@@ -58,6 +67,10 @@ def _save(session: Session, existing: Team | None, settings: TeamSettings) -> Te
     for field, (low, high) in RANGES.items():
         if not low <= getattr(settings, field) <= high:
             raise TeamError(f"team.range.{field}", field, min=low, max=high)
+    for field in TARGETS:
+        share = getattr(settings, field)
+        if share is not None and not (isinstance(share, int | float) and 0 <= share <= 1):
+            raise TeamError(f"team.range.{field}", field)
     same_name = select(col(Team.id)).where(col(Team.name) == name)
     if existing is not None:
         same_name = same_name.where(col(Team.id) != existing.id)
@@ -68,6 +81,8 @@ def _save(session: Session, existing: Team | None, settings: TeamSettings) -> Te
     team.measurement_interval_months = settings.measurement_interval_months
     team.window_days = settings.window_days
     team.suppress_small_cells = settings.suppress_small_cells
+    team.target_employment = settings.target_employment
+    team.target_education = settings.target_education
     session.add(team)
     try:
         session.flush()
@@ -80,6 +95,10 @@ def _save(session: Session, existing: Team | None, settings: TeamSettings) -> Te
             "interval": team.measurement_interval_months,
             "window": team.window_days,
             "suppress_small_cells": team.suppress_small_cells,
+            # a target is named only when the team has its own (none: the programme's)
+            **{
+                field: getattr(team, field) for field in TARGETS if getattr(team, field) is not None
+            },
         },
         session=session,
     )

@@ -167,7 +167,7 @@ def teams() -> ResponseReturnValue:
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
 @roles_required(ADMIN)
 def team(team_id: int | None = None) -> ResponseReturnValue:
-    """Create a team or change its name, interval and window."""
+    """Create a team or change its name, interval, window, suppression and targets."""
     db = get_session()
     existing = db.get(Team, team_id) if team_id else None
     if team_id and existing is None:
@@ -179,6 +179,8 @@ def team(team_id: int | None = None) -> ResponseReturnValue:
             measurement_interval_months=cast(int, form.measurement_interval_months.data),
             window_days=cast(int, form.window_days.data),
             suppress_small_cells=bool(form.suppress_small_cells.data),
+            target_employment=form.target_employment.data,
+            target_education=form.target_education.data,
         )
         try:
             saved = (

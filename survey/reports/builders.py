@@ -12,6 +12,7 @@ import statistics
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,13 @@ from survey.instruments.scoring import relevant_direction
 from survey.labels import MODE_LABELS, REASON_LABELS, REPORT_STATUS_LABELS, in_language
 from survey.models import STATUS_REASONS, CourseStatus
 from survey.reports.filters import ReportError
-from survey.reports.queries import AnswerCounts, OutcomeTotals, ScoreSummary
+from survey.reports.queries import (
+    AnswerCounts,
+    AttritionCounts,
+    OutcomeSources,
+    OutcomeTotals,
+    ScoreSummary,
+)
 
 LANGUAGES = ("da", "en")
 # The programme's targets (the evaluation report, chapter 6): at least 20 % in ordinary
@@ -117,9 +124,20 @@ class WavesTable:
     points: list[int]
     forms: dict[str, list[int]]
     labels: dict[str, str]
+    enrolled: int | None = None
+    """citizens the filters keep, with or without a form"""
+    without_baseline: int | None = None
+    """enrolled citizens with no submitted form at point 1"""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": "waves", "points": self.points, "forms": self.forms, "labels": self.labels}
+        return {
+            "table": "waves",
+            "points": self.points,
+            "forms": self.forms,
+            "labels": self.labels,
+            "enrolled": self.enrolled,
+            "without_baseline": self.without_baseline,
+        }
 
 
 def build_waves(rows: Iterable[tuple[str, int, int]], form_labels: Mapping[str, str]) -> WavesTable:
@@ -729,6 +747,8 @@ continuity correction."""
 class OutcomesTable:
     totals: OutcomeTotals
     targets: dict[str, float]
+    sources: Mapping[str, OutcomeSources] | None = None
+    targets_from: str = "programme"
 
     def to_dict(self) -> dict[str, Any]:
         t = self.totals
@@ -745,15 +765,29 @@ class OutcomesTable:
             **counts,
             "rates": rates,
             "targets": self.targets,
+            "targets_from": self.targets_from,
             "met": {
                 k: (None if (rate := rates.get(k)) is None else rate >= target)
                 for k, target in self.targets.items()
             },
+            "sources": {
+                k: {"staff_form": v.staff_form, "end_reason": v.end_reason, "both": v.both}
+                for k, v in (self.sources or {}).items()
+            },
         }
 
 
+TARGETS_FROM = ("programme", "team", "request")
+"""Where an outcomes table's targets come from: the programme's defaults, the teams' own
+setting (the same for every team in the filter), or the caller (ReportRequest.targets)."""
+
+
 def build_outcomes(
-    totals: OutcomeTotals, targets: Mapping[str, float] | None = None
+    totals: OutcomeTotals,
+    targets: Mapping[str, float] | None = None,
+    *,
+    sources: Mapping[str, OutcomeSources] | None = None,
+    targets_from: str = "programme",
 ) -> OutcomesTable:
     merged = {**DEFAULT_TARGETS, **(targets or {})}
     for key, value in merged.items():
@@ -761,7 +795,29 @@ def build_outcomes(
             raise ReportError(f"unknown target {key!r} (known: {', '.join(DEFAULT_TARGETS)})")
         if not 0 <= value <= 1:
             raise ReportError(f"the {key} target must be a share from 0 to 1, not {value}")
-    return OutcomesTable(totals, merged)
+    if targets_from not in TARGETS_FROM:
+        raise ValueError(f"targets come from one of {', '.join(TARGETS_FROM)}")
+    return OutcomesTable(totals, merged, sources, targets_from)
+
+
+def team_targets(
+    teams: Iterable[tuple[float | None, float | None]],
+) -> tuple[dict[str, float], str]:
+    """The targets of the teams in a filter, and where they come from: the teams' own when every
+    team has the same (a team without a target of its own has the programme's), else the
+    programme's. A filter of teams that all keep the programme's targets says "programme"."""
+    chosen = {
+        (
+            DEFAULT_TARGETS["employment"] if employment is None else employment,
+            DEFAULT_TARGETS["education"] if education is None else education,
+        )
+        for employment, education in teams
+    }
+    if len(chosen) != 1:
+        return dict(DEFAULT_TARGETS), "programme"
+    employment, education = chosen.pop()
+    targets = {"employment": employment, "education": education}
+    return targets, "programme" if targets == DEFAULT_TARGETS else "team"
 
 
 # --- WHO-5 (6.6) -------------------------------------------------------------------------------
@@ -902,3 +958,104 @@ def signed_rank_r(diffs: Sequence[float]) -> float:
         return 0.0
     z = (rises - n * (n + 1) / 4) / math.sqrt(variance)
     return z / math.sqrt(n)
+
+
+# --- attrition: who is missing at a later point --------------------------------------------------
+
+
+@dataclass
+class AttritionItem:
+    item: Item
+    categories: list[Category]
+    counts: list[list[int]]
+    """per category: [with a form at the point, without]"""
+    result: TestResult
+
+    def to_dict(self, lang: str) -> dict[str, Any]:
+        n = [sum(column) for column in zip(*self.counts, strict=True)] if self.counts else [0, 0]
+        return {
+            "item": self.item.code,
+            "label": self.item.text.get(lang),
+            "rows": [
+                {"code": c.code, "label": c.label, "special": c.special} for c in self.categories
+            ],
+            "counts": self.counts,
+            "n": n,
+            "percents": [
+                [percent(v, t) for v, t in zip(row, n, strict=True)] for row in self.counts
+            ],
+            "test": self.result.test,
+            "p_value": self.result.p_value,
+            "statistic": self.result.statistic,
+            "dof": self.result.dof,
+            "effect_size": self.result.effect_size,
+            "n_tested": self.result.n_tested,
+            "excluded_special": self.result.excluded_special,
+            "warning": self.result.warning,
+            "warnings": self.result.warnings,
+        }
+
+
+ATTRITION_COLUMNS = {
+    "da": ("Med skema", "Uden skema"),
+    "en": ("With a form", "Without a form"),
+}
+
+
+@dataclass
+class AttritionTable:
+    point: int
+    due_by: date
+    due: int
+    with_form: int
+    items: list[AttritionItem]
+    lang: str = "da"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "table": "attrition",
+            "point": self.point,
+            "due_by": self.due_by.isoformat(),
+            "due": self.due,
+            "with": self.with_form,
+            "without": self.due - self.with_form,
+            "columns": {
+                "codes": ["with", "without"],
+                "labels": list(ATTRITION_COLUMNS[self.lang]),
+            },
+            "items": [item.to_dict(self.lang) for item in self.items],
+        }
+
+
+def build_attrition(
+    items: Sequence[Item], counts: AttritionCounts, point: int, due_by: date, lang: str = "da"
+) -> AttritionTable:
+    """Per item, the baseline answers of the citizens due for `point`, split by whether they
+    have a form there, with a test of independence (special answers left out of it)."""
+    built = []
+    for item in items:
+        cells = counts.items.get(item.code, [])
+        rows = Axis(item.code, item.text.get(lang), _axis(item, (c[0] for c in cells), lang))
+        columns = Axis("form", "", [Category("with", "", 1), Category("without", "", 0)])
+        matrix = _matrix(rows, columns, cells)
+        built.append(
+            AttritionItem(item, matrix.rows.categories, matrix.counts, matrix_test(matrix))
+        )
+    return AttritionTable(point, due_by, counts.due, counts.with_form, built, lang)
+
+
+@dataclass
+class Dated:
+    """A table as of a day: its dict says which (`"as_of"`, null when it is today's)."""
+
+    table: Any
+    as_of: date | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.table.to_dict(), "as_of": self.as_of.isoformat() if self.as_of else None}
+
+    def __getattr__(self, name: str) -> Any:
+        """The table's own fields (`matrix`, `totals`, ...), for callers that read them."""
+        if name == "table":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
+        return getattr(self.table, name)

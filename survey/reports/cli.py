@@ -38,7 +38,13 @@ def _bad_input(message: str) -> None:
 @click.command("report")
 @click.argument("table", type=click.Choice([*TABLES, "set"]))
 @click.argument("set_name", metavar="[NAME]", required=False)
-@click.option("--item", "item", metavar="CODE", help="The item tabulated (rows).")
+@click.option(
+    "--item",
+    "items",
+    multiple=True,
+    metavar="CODE",
+    help="The item tabulated (rows); attrition takes several (repeatable).",
+)
 @click.option(
     "--by",
     "by",
@@ -86,6 +92,12 @@ def _bad_input(message: str) -> None:
     help="Only version N of a form, e.g. citizen:1 (repeatable).",
 )
 @click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Count as on that day: forms submitted, citizens enrolled and courses ended by then.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["json", "csv", "text", "xlsx"]),
@@ -103,7 +115,7 @@ def _bad_input(message: str) -> None:
 def report(
     table: str,
     set_name: str | None,
-    item: str | None,
+    items: tuple[str, ...],
     by: str | None,
     points: str | None,
     paired: str | None,
@@ -114,6 +126,7 @@ def report(
     consultants: tuple[str, ...],
     statuses: tuple[str, ...],
     form_versions: tuple[str, ...],
+    as_of,
     fmt: str,
     output_path: str | None,
     lang: str,
@@ -126,13 +139,17 @@ def report(
     report_set = None
     if table == "set":
         report_set = _report_set(set_name)
-        if item or by or points or paired:
+        if items or by or points or paired:
             _bad_input(
                 "a report set fixes each table's items, points and pairing; give filters only"
             )
     elif set_name:
         _bad_input(f"unexpected argument {set_name!r} (a NAME is only for: survey report set NAME)")
     try:
+        if len(items) > 1 and table != "attrition":
+            raise ReportError(
+                f"the {table} table takes one --item, not several", "one_item", table=table
+            )
         with session_scope() as session:
             team_ids = None
             if teams:
@@ -166,6 +183,7 @@ def report(
                 enrolled_from=enrolled_from.date() if enrolled_from else None,
                 enrolled_to=enrolled_to.date() if enrolled_to else None,
                 mode=mode,
+                as_of=as_of.date() if as_of else None,
             )
             if report_set is not None:
                 output = _write_set(session, registry, report_set, filters, fmt, lang)
@@ -178,7 +196,8 @@ def report(
                 return
             request = ReportRequest(
                 table=table,
-                item=item,
+                item=items[0] if len(items) == 1 else None,
+                items=items if len(items) > 1 else (),
                 by=by,
                 points=parse_points(points) if points is not None else None,
                 paired=paired or False,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, case, literal, or_
 
+from survey.clock import ZONE
 from survey.models import Citizen, CourseStatus, Mode, Response, ResponseStatus
 from survey.refusals import CATALOGUE, Refusal
 
@@ -59,7 +60,9 @@ class Filters:
 
     `mode` keeps only citizen forms filled that way (`self` or `assisted`); staff forms (mode
     `staff`) are never removed by it. `form_versions` maps a form id to the versions kept;
-    forms not named keep every version.
+    forms not named keep every version. `as_of` turns the clock back to the end of that day
+    (Copenhagen time): only forms submitted by then count, citizens enrolled later are left out,
+    and a course counts as ended only if it ended by then.
     """
 
     team_ids: frozenset[int] | None = None
@@ -70,6 +73,7 @@ class Filters:
     mode: str | None = None
     # Any set of versions is taken; __post_init__ stores them as frozensets.
     form_versions: Mapping[str, AbstractSet[int]] | None = field(default=None, hash=False)
+    as_of: date | None = None
 
     def __post_init__(self) -> None:
         for name in ("team_ids", "consultant_ids", "statuses"):
@@ -104,6 +108,14 @@ class Filters:
                 start=self.enrolled_from.isoformat(),
                 end=self.enrolled_to.isoformat(),
             )
+        if self.as_of and self.enrolled_from and self.as_of < self.enrolled_from:
+            raise ReportError(
+                f"--as-of {self.as_of} is before the enrolment period starts "
+                f"({self.enrolled_from}); no citizen could count",
+                "as_of_before_period",
+                as_of=self.as_of.isoformat(),
+                start=self.enrolled_from.isoformat(),
+            )
 
 
 def needs_citizen(filters: Filters) -> bool:
@@ -114,13 +126,37 @@ def needs_citizen(filters: Filters) -> bool:
         or filters.enrolled_from is not None
         or filters.enrolled_to is not None
         or filters.statuses
+        or filters.as_of is not None
     )
 
 
-def apply(stmt: Any, filters: Filters, response: Any = Response, citizen: Any = Citizen) -> Any:
-    """`stmt` (a SELECT whose FROM joins `response` to `citizen`) restricted to submitted
-    responses that pass `filters`. Pass aliases when the query joins the tables more than once."""
-    conditions = [response.status == ResponseStatus.SUBMITTED.value]
+def submitted_by(day: date) -> datetime:
+    """The first moment after `day` where the users are: a form submitted before it was
+    submitted on or before `day` (submitted_at is stored in UTC)."""
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=ZONE)
+
+
+def course_status(filters: Filters, citizen: Any = Citizen) -> Any:
+    """The citizen's course status as of `filters.as_of` (today's without it): a course ended
+    after that day was still active then."""
+    if filters.as_of is None:
+        return citizen.status
+    return case(
+        (citizen.ended_on <= filters.as_of, citizen.status),
+        else_=literal(CourseStatus.ACTIVE.value),
+    )
+
+
+def course_reason(filters: Filters, citizen: Any = Citizen) -> Any:
+    """The reason the course ended, as of `filters.as_of`: none while it was still active."""
+    if filters.as_of is None:
+        return citizen.status_reason
+    return case((citizen.ended_on <= filters.as_of, citizen.status_reason), else_=None)
+
+
+def citizen_conditions(filters: Filters, citizen: Any = Citizen) -> list[Any]:
+    """The conditions on the citizen alone: team, consultant, enrolment, status and as-of."""
+    conditions = []
     if filters.team_ids:
         conditions.append(citizen.team_id.in_(sorted(filters.team_ids)))
     if filters.consultant_ids:
@@ -129,8 +165,20 @@ def apply(stmt: Any, filters: Filters, response: Any = Response, citizen: Any = 
         conditions.append(citizen.enrolled_on >= filters.enrolled_from)
     if filters.enrolled_to is not None:
         conditions.append(citizen.enrolled_on <= filters.enrolled_to)
+    if filters.as_of is not None:
+        conditions.append(citizen.enrolled_on <= filters.as_of)
     if filters.statuses:
-        conditions.append(citizen.status.in_(sorted(filters.statuses)))
+        conditions.append(course_status(filters, citizen).in_(sorted(filters.statuses)))
+    return conditions
+
+
+def apply(stmt: Any, filters: Filters, response: Any = Response, citizen: Any = Citizen) -> Any:
+    """`stmt` (a SELECT whose FROM joins `response` to `citizen`) restricted to submitted
+    responses that pass `filters`. Pass aliases when the query joins the tables more than once."""
+    conditions = [response.status == ResponseStatus.SUBMITTED.value]
+    conditions.extend(citizen_conditions(filters, citizen))
+    if filters.as_of is not None:
+        conditions.append(response.submitted_at < submitted_by(filters.as_of))
     if filters.mode is not None:
         conditions.append(or_(response.mode == Mode.STAFF.value, response.mode == filters.mode))
     for form_id, versions in sorted((filters.form_versions or {}).items()):

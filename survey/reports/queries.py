@@ -11,14 +11,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, label, literal, or_, select
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    distinct,
+    false,
+    func,
+    label,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from survey.models import Answer, Citizen, Response, Team, User
-from survey.reports.filters import CITIZEN_MODES, Filters, apply, needs_citizen
+from survey.reports.filters import (
+    CITIZEN_MODES,
+    Filters,
+    apply,
+    citizen_conditions,
+    course_reason,
+    course_status,
+    needs_citizen,
+)
+from survey.schedule import add_months, due_date
 
 Groups = Sequence[tuple[int, int | None]]
 """Report groups of an integer item, as (min, max or None); a value is counted in the first
@@ -65,21 +87,44 @@ def form_counts(session: Session, filters: Filters) -> list[tuple[str, int, int]
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def status_counts(session: Session, filters: Filters) -> list[tuple[str, str | None, int]]:
-    """(status, reason, citizens) over citizens with a submitted form at point 1 (a baseline)."""
-    baseline = apply(
+def baseline_citizens(filters: Filters, point: int = 1) -> Any:
+    """The ids of citizens with a submitted form (passing `filters`) at `point`; at point 1 these
+    are the citizens with a baseline."""
+    return apply(
         select(col(Response.citizen_id))
         .select_from(Response)
         .join(Citizen, col(Citizen.id) == Response.citizen_id)
-        .where(col(Response.point) == 1),
+        .where(col(Response.point) == point),
         filters,
     ).distinct()
-    stmt = (
-        select(col(Citizen.status), col(Citizen.status_reason), func.count(col(Citizen.id)))
-        .where(col(Citizen.id).in_(baseline))
-        .group_by(col(Citizen.status), col(Citizen.status_reason))
+
+
+def status_counts(session: Session, filters: Filters) -> list[tuple[str, str | None, int]]:
+    """(status, reason, citizens) over citizens with a submitted form at point 1 (a baseline);
+    the status is the one of `filters.as_of` when it is set."""
+    courses = (
+        select(
+            course_status(filters).label("status"),
+            course_reason(filters).label("reason"),
+        )
+        .where(col(Citizen.id).in_(baseline_citizens(filters)))
+        .subquery()
+    )
+    stmt = select(courses.c.status, courses.c.reason, func.count()).group_by(
+        courses.c.status, courses.c.reason
     )
     return [tuple(row) for row in session.execute(stmt)]
+
+
+def enrolment_counts(session: Session, filters: Filters) -> tuple[int, int]:
+    """(citizens enrolled, those of them without a baseline): every citizen the filters keep
+    (enrolled by `filters.as_of` when it is set), and those with no submitted form at point 1."""
+    with_baseline = case((col(Citizen.id).in_(baseline_citizens(filters)), 0), else_=1)
+    stmt = select(func.count(col(Citizen.id)), func.coalesce(func.sum(with_baseline), 0)).where(
+        *citizen_conditions(filters)
+    )
+    enrolled, without = session.execute(stmt).one()
+    return int(enrolled), int(without)
 
 
 # --- one item's distribution ------------------------------------------------------------------
@@ -172,13 +217,13 @@ def crosstab_counts(
 def status_split_counts(
     session: Session, filters: Filters, item_code: str, point: int, groups: Groups | None = None
 ) -> list[tuple[int, str, int]]:
-    """(code, course status, citizens) for one item at one point."""
+    """(code, course status, citizens) for one item at one point; the status is the one of
+    `filters.as_of` when it is set."""
     value = value_expression(Answer, groups).label("code")
     stmt = apply(_answers(item_code, [point]), filters)
-    stmt = stmt.add_columns(
-        value, col(Citizen.status), func.count(distinct(col(Response.citizen_id)))
-    )
-    return [tuple(row) for row in session.execute(stmt.group_by(value, col(Citizen.status)))]
+    status = course_status(filters)
+    stmt = stmt.add_columns(value, status, func.count(distinct(col(Response.citizen_id))))
+    return [tuple(row) for row in session.execute(stmt.group_by(value, status))]
 
 
 def outcome_flags(filters: Filters, outcomes: dict[str, str]) -> Any:
@@ -235,18 +280,154 @@ OUTCOME_ITEMS = {
 }
 
 
-def outcome_totals(session: Session, filters: Filters) -> OutcomeTotals:
+@dataclass(frozen=True)
+class OutcomeSources:
+    """Where a citizen's outcome comes from; each citizen with the outcome is in exactly one."""
+
+    staff_form: int
+    """a staff form says so, and the course did not end with that reason"""
+    end_reason: int
+    """the course ended with that reason, and no staff form says so"""
+    both: int
+
+
+END_REASON_OUTCOMES = ("employment", "education")
+"""The outcomes a course can end with (reasons of an ended_planned course, STATUS_REASONS)."""
+
+
+def _share(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def programme_outcomes(
+    session: Session, filters: Filters
+) -> tuple[OutcomeTotals, dict[str, OutcomeSources]]:
+    """The outcomes as the programme counts them (the evaluation report, 6.1): n is every
+    citizen with a baseline; a citizen is in employment (education) when a submitted staff form
+    ever said so (code 1, "Ja") or the course ended with that reason, as of `filters.as_of`
+    when it is set. A work placement comes from the staff form alone."""
     flags = outcome_flags(filters, OUTCOME_ITEMS)
-    either = case((or_(flags.c.education == 1, flags.c.internship == 1), 1), else_=0)
-    stmt = select(
-        func.count(flags.c.citizen_id),
-        func.coalesce(func.sum(flags.c.employment), 0),
-        func.coalesce(func.sum(flags.c.education), 0),
-        func.coalesce(func.sum(flags.c.internship), 0),
-        func.coalesce(func.sum(either), 0),
+    courses = (
+        select(label("id", col(Citizen.id)), course_reason(filters).label("reason"))
+        .where(col(Citizen.id).in_(baseline_citizens(filters)))
+        .subquery()
     )
-    row = session.execute(stmt).one()
-    return OutcomeTotals(*(int(v) for v in row))
+    staff = {name: flags.c[name] == 1 for name in OUTCOME_ITEMS}
+    ended = {name: courses.c.reason == name for name in END_REASON_OUTCOMES}
+    columns = [func.count(courses.c.id)]
+    for name in END_REASON_OUTCOMES:
+        columns += [
+            _share(or_(staff[name], ended[name])),
+            _share(staff[name]),
+            _share(ended[name]),
+            _share(and_(staff[name], ended[name])),
+        ]
+    columns += [
+        _share(staff["internship"]),
+        _share(or_(staff["education"], ended["education"], staff["internship"])),
+    ]
+    stmt = (
+        select(*columns).select_from(courses).outerjoin(flags, flags.c.citizen_id == courses.c.id)
+    )
+    n, *values = (int(v) for v in session.execute(stmt).one())
+    totals: dict[str, int] = {}
+    sources: dict[str, OutcomeSources] = {}
+    for name in END_REASON_OUTCOMES:
+        total, by_staff, by_end, both, *values = values
+        totals[name] = total
+        sources[name] = OutcomeSources(by_staff - both, by_end - both, both)
+    internship, either = values
+    return OutcomeTotals(n, totals["employment"], totals["education"], internship, either), sources
+
+
+def team_targets(session: Session, filters: Filters) -> list[tuple[float | None, float | None]]:
+    """(employment target, education target) of every team in the filter (every team when the
+    filter names none); None where the team keeps the programme's."""
+    stmt = select(col(Team.target_employment), col(Team.target_education))
+    if filters.team_ids:
+        stmt = stmt.where(col(Team.id).in_(sorted(filters.team_ids)))
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+# --- attrition: who is missing at a later point ----------------------------------------------
+
+
+def last_enrolment_due_by(day: date, point: int, interval_months: int) -> date:
+    """The latest enrolment date whose `point` falls due on or before `day` (the rule of
+    survey.schedule.due_date). A due date never moves back as the enrolment date moves on, so
+    "due by `day`" is "enrolled on or before this date", which SQL can test."""
+    months = (point - 1) * interval_months
+    latest = add_months(day, -months)
+    while due_date(latest + timedelta(days=1), point, interval_months) <= day:
+        latest += timedelta(days=1)  # a clamped month end: at most three more days
+    return latest
+
+
+def due_citizens(session: Session, filters: Filters, point: int, day: date) -> Any:
+    """The ids of citizens with a baseline whose `point` was due by `day` under their team's
+    interval. An ended course still counts: a citizen who left is what attrition is about."""
+    intervals = sorted(
+        session.execute(select(col(Team.measurement_interval_months)).distinct()).scalars()
+    )
+    due = or_(
+        false(),
+        *(
+            and_(
+                col(Team.measurement_interval_months) == months,
+                col(Citizen.enrolled_on) <= last_enrolment_due_by(day, point, months),
+            )
+            for months in intervals
+        ),
+    )
+    return (
+        select(col(Citizen.id))
+        .join(Team, col(Team.id) == Citizen.team_id)
+        .where(*citizen_conditions(filters), col(Citizen.id).in_(baseline_citizens(filters)), due)
+    )
+
+
+@dataclass(frozen=True)
+class AttritionCounts:
+    due: int
+    with_form: int
+    items: dict[str, list[tuple[int, int, int]]]
+    """per item code: (code or group number at point 1, 1 with a form at the point or 0 without,
+    citizens)"""
+
+
+def attrition_counts(
+    session: Session,
+    filters: Filters,
+    point: int,
+    day: date,
+    items: Sequence[tuple[str, Groups | None]],
+) -> AttritionCounts:
+    """Citizens due for `point` by `day`, how many have a submitted form there, and their
+    baseline answers to each item (code, groups) split by whether they have one."""
+    due = due_citizens(session, filters, point, day)
+    later = baseline_citizens(filters, point)
+    has_form = case((col(Citizen.id).in_(later), 1), else_=0)
+    totals = select(func.count(col(Citizen.id)), func.coalesce(func.sum(has_form), 0)).where(
+        col(Citizen.id).in_(due)
+    )
+    n, with_form = (int(v) for v in session.execute(totals).one())
+    found: dict[str, list[tuple[int, int, int]]] = {}
+    for code, groups in items:
+        answers = (
+            apply(_answers(code, [1]), filters)
+            .where(col(Response.citizen_id).in_(due))
+            .add_columns(
+                label("citizen_id", col(Response.citizen_id)),
+                value_expression(Answer, groups).label("code"),
+                case((col(Response.citizen_id).in_(later), 1), else_=0).label("has_form"),
+            )
+            .subquery()
+        )
+        stmt = select(
+            answers.c.code, answers.c.has_form, func.count(distinct(answers.c.citizen_id))
+        ).group_by(answers.c.code, answers.c.has_form)
+        found[code] = [tuple(row) for row in session.execute(stmt)]
+    return AttritionCounts(n, with_form, found)
 
 
 # --- WHO-5 -------------------------------------------------------------------------------------

@@ -9,13 +9,25 @@ from typing import Any
 
 from sqlmodel import Session
 
+from survey import clock
 from survey.instruments.registry import InstrumentRegistry
 from survey.instruments.schema import Item, ItemType, Kind, ScoreRule
 from survey.reports import builders, queries
 from survey.reports.filters import Filters, ReportError
 
-TABLES = ("waves", "status", "distribution", "crosstab", "by", "outcomes", "who5", "numeric")
+TABLES = (
+    "waves",
+    "status",
+    "distribution",
+    "crosstab",
+    "by",
+    "outcomes",
+    "who5",
+    "numeric",
+    "attrition",
+)
 """The tables every writer lays out (the page, CSV, XLSX, text, JSON)."""
+ATTRITION_POINT = 3
 OUTCOMES = dict(queries.OUTCOME_ITEMS)
 WHO5_SCORE = "who5.score"
 PAIRED_MODES = ("form", "item")
@@ -37,6 +49,8 @@ class ReportRequest:
     filters: Filters = field(default_factory=Filters)
     lang: str = "da"
     targets: Mapping[str, float] | None = field(default=None, hash=False)
+    items: tuple[str, ...] = ()
+    """attrition: the baseline items compared (`item` alone does for one)"""
 
 
 PAIRED_MESSAGE = "--paired needs at least two measurement points, e.g. --points 1,3"
@@ -148,7 +162,19 @@ def _points_with_forms(session: Session, filters: Filters) -> tuple[int, ...]:
 
 
 def build(session: Session, registry: InstrumentRegistry, request: ReportRequest) -> Any:
-    """The table `request` asks for; a ReportError says what is wrong with the request."""
+    """The table `request` asks for, as of `request.filters.as_of` (its dict says which); a
+    ReportError says what is wrong with the request."""
+    as_of = request.filters.as_of
+    if as_of is not None and as_of > clock.today():
+        raise ReportError(
+            f"--as-of {as_of} is in the future; give today or an earlier day",
+            "as_of_future",
+            as_of=as_of.isoformat(),
+        )
+    return builders.Dated(_table(session, registry, request), as_of)
+
+
+def _table(session: Session, registry: InstrumentRegistry, request: ReportRequest) -> Any:
     lang = builders.check_language(request.lang)
     table, filters = request.table, request.filters
     if table not in TABLES:
@@ -156,6 +182,10 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
             f"unknown table {table!r} (known: {', '.join(TABLES)})",
             "unknown_table",
             table=table,
+        )
+    if request.items and table != "attrition":
+        raise ReportError(
+            f"the {table} table takes one --item, not several", "one_item", table=table
         )
     paired = paired_mode(request.paired)
     for point in request.points or ():
@@ -171,7 +201,9 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
     if table == "waves":
         _refuse(request, "--item", "--by", "--points", "--paired")
         labels = {f.id: f.title.get(lang) for f in registry.forms() if f.kind is Kind.FORM}
-        return builders.build_waves(queries.form_counts(session, filters), labels)
+        waves = builders.build_waves(queries.form_counts(session, filters), labels)
+        waves.enrolled, waves.without_baseline = queries.enrolment_counts(session, filters)
+        return waves
 
     if table == "status":
         _refuse(request, "--item", "--by", "--points", "--paired")
@@ -179,7 +211,15 @@ def build(session: Session, registry: InstrumentRegistry, request: ReportRequest
 
     if table == "outcomes":
         _refuse(request, "--item", "--by", "--points", "--paired")
-        return builders.build_outcomes(queries.outcome_totals(session, filters), request.targets)
+        totals, sources = queries.programme_outcomes(session, filters)
+        if request.targets is not None:
+            targets, targets_from = dict(request.targets), "request"
+        else:
+            targets, targets_from = builders.team_targets(queries.team_targets(session, filters))
+        return builders.build_outcomes(totals, targets, sources=sources, targets_from=targets_from)
+
+    if table == "attrition":
+        return _attrition(session, registry, request)
 
     if table == "distribution":
         _refuse(request, "--by")
@@ -424,3 +464,35 @@ def _by_grouping(
         )
     columns = builders.item_columns(by_item, cells, lang)
     return builders.build_by_columns(item, by, columns, cells, point, lang)
+
+
+def _attrition(session: Session, registry: InstrumentRegistry, request: ReportRequest) -> Any:
+    """Citizens due for a later point with and without a form there, compared on their
+    baseline answers."""
+    _refuse(request, "--by", "--paired")
+    point = _single_point(request) if request.points is not None else ATTRITION_POINT
+    if point < 2:
+        raise ReportError(
+            "attrition compares a later point with the baseline: give --points 2 or later",
+            "attrition_baseline",
+        )
+    codes = request.items or ((request.item,) if request.item else ())
+    if not codes:
+        raise ReportError("this table needs an item: give --item CODE", "needs_item")
+    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    if repeated:
+        raise ReportError(
+            f"the item {repeated[0]} is given twice", "repeated_item", code=repeated[0]
+        )
+    items = [_tabulable(_item(registry, code), single=True) for code in codes]
+    due_by = request.filters.as_of or clock.today()
+    counts = queries.attrition_counts(
+        session,
+        request.filters,
+        point,
+        due_by,
+        [(item.code, _groups(item)) for item in items],
+    )
+    return builders.build_attrition(
+        items, counts, point, due_by, builders.check_language(request.lang)
+    )

@@ -309,18 +309,28 @@ def test_by_excludes_ved_ikke_from_the_test(cohort) -> None:
 
 def test_outcomes_against_targets(cohort) -> None:
     out = table(cohort, "outcomes")
-    assert (out["n"], out["employment"], out["education"], out["internship"]) == (5, 3, 1, 1)
+    # n is every citizen with a baseline (report 6.1): c1, c2, c3, c4, c5, c7 (c6 has a draft
+    # only); c5 never had a staff form but is counted. Employment: c1 (staff, point 3), c3
+    # (staff form and ended with employment), c7 (staff); education c2; internship c1.
+    assert (out["n"], out["employment"], out["education"], out["internship"]) == (6, 3, 1, 1)
     assert out["education_or_internship"] == 2
     assert out["rates"] == {
-        "employment": 0.6,
-        "education": 0.2,
-        "internship": 0.2,
-        "education_or_internship": 0.4,
+        "employment": 0.5,
+        "education": 0.1667,
+        "internship": 0.1667,
+        "education_or_internship": 0.3333,
     }
     assert out["targets"] == {"employment": 0.20, "education": 0.15}
+    assert out["targets_from"] == "programme"
     assert out["met"] == {"employment": True, "education": True}
+    assert out["sources"] == {
+        "employment": {"staff_form": 2, "end_reason": 0, "both": 1},
+        "education": {"staff_form": 1, "end_reason": 0, "both": 0},
+    }
     mine = table(cohort, "outcomes", filters=nord(cohort), targets={"employment": 0.75})
-    assert (mine["n"], mine["employment"], mine["education"], mine["internship"]) == (4, 2, 1, 1)
+    # Nord's baseline: c1..c5; employment c1, c3
+    assert (mine["n"], mine["employment"], mine["education"], mine["internship"]) == (5, 2, 1, 1)
+    assert mine["targets_from"] == "request"
     assert mine["met"]["employment"] is False
     assert mine["targets"]["employment"] == 0.75
     ended = table(cohort, "outcomes", filters=Filters(statuses={"ended_planned"}))

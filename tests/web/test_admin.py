@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
+from survey.admin.cli import teams
 from survey.admin.services import TeamError, TeamSettings, create_team, update_team
 from survey.auth.services import AccountError, set_active, update_user
 from survey.db import get_engine
@@ -138,3 +139,69 @@ def test_the_user_services_refuse_self_demotion_only_for_the_actor(
     with pytest.raises(AccountError) as refused:
         update_user(session, other, full_name="Other", role=Role.ADMIN, team_ids=[999])
     assert (refused.value.code, refused.value.field) == ("account.team", "teams")
+
+
+def test_outcome_targets_are_typed_as_percents_and_stored_as_shares(demo_app) -> None:
+    admin = _admin(demo_app)
+    rhythm = {"name": "Team Vest", "measurement_interval_months": 3, "window_days": 21}
+    response = admin.post(
+        "/admin/teams/new", data={**rhythm, "target_employment": "25", "target_education": "12,5"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with Session(get_engine(demo_app)) as db:
+        vest = db.execute(select(Team).where(Team.name == "Team Vest")).scalar_one()
+        details = db.execute(
+            select(AuditEvent.details).where(AuditEvent.target == f"team:{vest.id}")
+        ).scalar_one()
+    assert (vest.target_employment, vest.target_education) == (0.25, 0.125)
+    assert details["target_employment"] == 0.25
+    page = admin.get(f"/admin/teams/{vest.id}").get_data(as_text=True)
+    assert 'name="target_employment" type="text" value="25"' in page
+    assert 'value="12.5"' in page
+    assert "Mål for beskæftigelse (procent)" in page
+    # empty goes back to the programme's target; nothing else may be stored
+    response = admin.post(f"/admin/teams/{vest.id}", data={**rhythm, "target_employment": ""})
+    assert response.status_code == 302
+    for bad in ("150", "-1", "mange", "nan"):
+        response = admin.post(f"/admin/teams/{vest.id}", data={**rhythm, "target_education": bad})
+        assert response.status_code == 422, bad
+        page = response.get_data(as_text=True)
+        assert "Skriv en procent fra 0 til 100, eller lad feltet stå tomt" in page
+        assert f'value="{bad}"' in page  # what was typed stays in the field
+    with Session(get_engine(demo_app)) as db:
+        vest = db.get(Team, vest.id)
+        assert (vest.target_employment, vest.target_education) == (None, None)
+
+
+def test_the_team_service_refuses_a_target_outside_0_to_1(session: Session) -> None:
+    for field in ("target_employment", "target_education"):
+        for share in (1.01, -0.1, float("nan")):
+            with pytest.raises(TeamError) as refused:
+                create_team(session, TeamSettings("Ny", **{field: share}))
+            assert (refused.value.code, refused.value.field) == (f"team.range.{field}", field)
+    team = create_team(session, TeamSettings("Ny", target_employment=1, target_education=0))
+    assert (team.target_employment, team.target_education) == (1, 0)
+
+
+def test_survey_teams_sets_and_clears_targets(app) -> None:
+    runner = app.test_cli_runner()
+    created = runner.invoke(teams, ["create", "Team Øst", "--target-employment", "0.25"])
+    assert created.exit_code == 0, created.output
+    assert "targets: employment 25 %, education the programme's" in created.stdout
+    updated = runner.invoke(
+        teams,
+        ["update", "Team Øst", "--target-education", "0.2", "--target-employment", "default"],
+    )
+    assert updated.exit_code == 0, updated.output
+    assert "targets: employment the programme's, education 20 %" in updated.stdout
+    with Session(get_engine(app)) as db:
+        team = db.execute(select(Team).where(Team.name == "Team Øst")).scalar_one()
+        assert (team.target_employment, team.target_education) == (None, 0.2)
+    kept = runner.invoke(teams, ["update", "Team Øst", "--window", "14"])
+    assert "education 20 %" in kept.stdout  # what is not given stays
+    refused = runner.invoke(teams, ["update", "Team Øst", "--target-employment", "25"])
+    assert refused.exit_code == 2
+    assert "--target-employment is a share from 0 to 1" in refused.stderr
+    typo = runner.invoke(teams, ["create", "Team Vest", "--target-education", "lots"])
+    assert typo.exit_code == 2
+    assert "is not a share such as 0.25" in typo.stderr
