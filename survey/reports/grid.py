@@ -80,6 +80,13 @@ LABELS: dict[str, Label] = {
     "effect_size": _l("Effect size"),
     "cramers_v": _l("Cramér's V"),
     "r": pgettext("effect size", "r"),
+    "enrolled": _l("Citizens enrolled (n)"),
+    "without_baseline": _l("of whom without a first measurement (n)"),
+    "staff_form": _l("of whom by a staff form alone (n)"),
+    "end_reason": _l("of whom by the reason the course ended alone (n)"),
+    "both": _l("of whom by both (n)"),
+    "note": _l("Note"),
+    "due": _l("Citizens due for point %(point)s, with a first measurement (n)"),
     "pairs": _l("Citizens in the test (n)"),
     "paired_n": _l("Citizens with the form at every point (n)"),
     "symmetry": _l("Symmetry"),
@@ -89,6 +96,9 @@ LABELS: dict[str, Label] = {
 }
 """The words of the laid-out tables, through Babel (`in_language` reads them in the table's
 language, with or without a request)."""
+
+NOTES = frozenset({"special_excluded", "extremes_hidden"})
+"""Notes that are no warning (the others are warnings about a test)."""
 
 OUTCOMES = ("employment", "education", "internship", "education_or_internship")
 """The outcome rows of the outcomes table (6.1), in the report's order."""
@@ -417,7 +427,18 @@ def _waves(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
         for f, counts in d["forms"].items()
     ]
     head = ["", *(f"{p} (n)" for p in _points(d, w))]
-    return Grid("waves", lang, head, body, counts=c.values)
+    foot: list[Row] = []
+    if "enrolled" in d:
+        blanks = [Text("")] * (len(head) - 2)
+        foot = [
+            [Text(w["enrolled"]), c.count(d["enrolled"], "enrolled"), *blanks],
+            [
+                Text(w["without_baseline"], level=1),
+                c.count(d["without_baseline"], "without"),
+                *blanks,
+            ],
+        ]
+    return Grid("waves", lang, head, body, foot, counts=c.values)
 
 
 def _status(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
@@ -596,6 +617,7 @@ def _by(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
 def _outcomes(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
     c = _Counts()
     body: list[Row] = []
+    sums: list[Sum] = []
     for key in OUTCOMES:
         target = d["targets"].get(key)
         body.append(
@@ -606,9 +628,17 @@ def _outcomes(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
                 Text("") if target is None else Share(target),
             ]
         )
+        sources = d.get("sources", {}).get(key)
+        if sources:  # how many are counted by which: the staff form, the end reason, both
+            parts = tuple((key, source) for source in ("staff_form", "end_reason", "both"))
+            for part in parts:
+                body.append(
+                    [Text(w[part[1]], level=1), c.count(sources[part[1]], part), Text(""), Text("")]
+                )
+            sums.append(Sum(key, parts))
     foot: list[Row] = [[Text(w["citizens"]), c.count(d["n"], "n"), Text(""), Text("")]]
     head = ["", w["count"], w["percent"], w["target"]]
-    return Grid("outcomes", lang, head, body, foot, counts=c.values)
+    return Grid("outcomes", lang, head, body, foot, counts=c.values, sums=sums)
 
 
 def _who5(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
@@ -660,6 +690,47 @@ def _numeric(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
         body.append([Text(w[key]), *(Extreme(d[key][j], ("n", j)) for j in columns)])
     unit = f" ({d['unit']})" if d.get("unit") else ""
     return Grid("numeric", lang, [d["label"] + unit, *_points(d, w)], body, counts=c.values)
+
+
+def _attrition(d: dict[str, Any], lang: str, w: Mapping[str, str]) -> Grid:
+    """Who has point K among those due for it: the counts, then per baseline item the answers
+    of those with and without it (column percents), each with its test, stacked."""
+    labels = d["columns"]["labels"]
+    parts: list[Grid] = []
+    for it in d["items"]:
+        row_totals = [sum(r) for r in it["counts"]]
+        by = {
+            "table": "by",
+            "rows": {"label": it["label"], "labels": [r["label"] for r in it["rows"]]},
+            "columns": {"label": "", "labels": labels},
+            "counts": it["counts"],
+            "row_totals": row_totals,
+            "column_totals": it["n"],
+            "n": sum(it["n"]),
+            **{k: it.get(k) for k in ("test", "p_value", "statistic", "dof", "effect_size")},
+            **{k: it[k] for k in ("excluded_special", "warnings") if k in it},
+        }
+        parts.append(_part(_by(by, lang, w), len(parts) + 1))
+    c = _Counts()
+    summary: Row = [
+        Text(w["due"] % {"point": d["point"]}),
+        c.count(d["with"], "with"),
+        c.count(d["without"], "without"),
+        c.count(d["due"], "due"),
+    ]
+    head = ["", *(f"{x} (%)" for x in labels), w["total"] + " (%)"]
+    if not parts:
+        return Grid(
+            "items", lang, head, [summary], counts=c.values, sums=[Sum("due", ("with", "without"))]
+        )
+    grid = _stacked(parts, lang, "")
+    return replace(
+        grid,
+        head=head,
+        body=[summary, *grid.body],
+        counts={**c.values, **grid.counts},
+        sums=[Sum("due", ("with", "without")), *grid.sums],
+    )
 
 
 # --- several tables as one: the report's tables of several items ------------------------------
@@ -779,6 +850,7 @@ LAYOUTS: dict[str, Callable[[dict[str, Any], str, Mapping[str, str]], Grid]] = {
     "outcomes": _outcomes,
     "who5": _who5,
     "numeric": _numeric,
+    "attrition": _attrition,
     "items": _items,
 }
 """The layout of each table kind (the "table" of its dict)."""

@@ -36,6 +36,7 @@ from survey.reports import render, web, writers
 from survey.reports.about import about
 from survey.reports.filters import Filters, ReportError, parse_form_versions
 from survey.reports.services import TABLES, ReportRequest, build, parse_points
+from survey.reports.sets import REPORT_SETS, Entry, ReportSet, build_entry, build_set
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -50,34 +51,12 @@ APPLIES = {
     "by": ("item", "by", "points"),
     "who5": ("points", "paired"),
     "numeric": ("item", "points", "paired"),
+    "attrition": ("item", "points"),
 }
 """Which of the page's options each table takes; the others are ignored for it."""
 
-BASELINE_ITEMS = (
-    "health.mental",
-    "health.physical",
-    "use.alcohol",
-    "use.cannabis",
-    "network.talk",
-    "network.family",
-)
-
-STANDARD: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("2.1 waves", {"table": "waves"}),
-    ("5.1 status", {"table": "status"}),
-    *(
-        (f"baseline {code}", {"table": "distribution", "item": code, "points": (1,)})
-        for code in BASELINE_ITEMS
-    ),
-    (
-        "4.5 crosstab",
-        {"table": "crosstab", "item": "health.mental", "by": "health.physical", "points": (1,)},
-    ),
-    ("5.2 health.mental by status", {"table": "by", "item": "health.mental", "by": "status"}),
-    ("6.1 outcomes", {"table": "outcomes"}),
-    ("6.6 who5 1 vs 3", {"table": "who5", "points": (1, 3), "paired": True}),
-)
-"""The standard set (one sheet each in standard.xlsx), mirroring the evaluation report."""
+EVALUATION = "evaluation"
+"""The report set the page offers first and the workbook link downloads."""
 
 
 def _lang() -> str:
@@ -168,8 +147,49 @@ def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
         enrolled_from=_date("from"),
         enrolled_to=_date("to"),
         mode=mode,
+        as_of=_date("as_of"),
     )
     return filters, scope
+
+
+def _sets() -> dict[str, ReportSet]:
+    return current_app.extensions[REPORT_SETS]
+
+
+def _set_entry(table: str) -> tuple[ReportSet, Entry] | None:
+    """ "evaluation:4.6" -> that set and its table; None for a table kind."""
+    set_id, colon, entry_id = table.partition(":")
+    if not colon:
+        return None
+    report_set = _sets().get(set_id)
+    if report_set is None:
+        raise ReportError(f"unknown report set {set_id!r}", "unknown_table", table=table)
+    return report_set, report_set.entry(entry_id)
+
+
+def _set_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """Each report set's id, title and tables: ("evaluation:4.6", "4.6 Omfanget ...")."""
+    lang = _lang()
+    return [
+        (
+            rs.id,
+            rs.title.get(lang, rs.id),
+            [(f"{rs.id}:{e.id}", e.name(lang)) for e in rs.entries],
+        )
+        for rs in _sets().values()
+    ]
+
+
+def _build(filters: Filters) -> tuple[dict[str, Any], ReportRequest, str]:
+    """The requested table's dict, the request (for the about block) and its title."""
+    table = request.args.get("table", "waves").strip()
+    found = _set_entry(table)
+    if found is not None:
+        _set, entry = found
+        data = build_entry(get_session(), _registry(), entry, filters, _lang())
+        return data, ReportRequest(table, filters=filters, lang=_lang()), entry.name(_lang())
+    report = _request(filters)
+    return build(get_session(), _registry(), report).to_dict(), report, ""
 
 
 def _request(filters: Filters) -> ReportRequest:
@@ -217,13 +237,13 @@ def index() -> ResponseReturnValue:
     teams = _my_teams()
     data = layout = chart = error = None
     scope: list[Team] = teams
+    title = ""
     try:
         filters, scope = _filters(teams)
-        table = build(get_session(), _registry(), _request(filters))
+        data, _report, title = _build(filters)
     except ReportError as exc:
         error = error_message(exc)
     else:
-        data = table.to_dict()
         grid = render.grid(data, _lang(), protect=suppressing(scope))
         layout = writers.page(grid)
         chart = json.dumps(web.chart(grid), ensure_ascii=False)
@@ -234,6 +254,8 @@ def index() -> ResponseReturnValue:
         statuses=[(s.value, STATUS_LABELS[s.value]) for s in CourseStatus],
         form_versions=_form_versions(),
         tables=TABLES,
+        sets=_set_choices(),
+        title=title,
         items=_items(),
         args=request.args,
         data=data,
@@ -261,18 +283,17 @@ def _one_table(fmt: str) -> tuple[str | bytes, str]:
     teams = _my_teams()
     try:
         filters, scope = _filters(teams)
-        report = _request(filters)
-        table = build(get_session(), _registry(), report)
+        data, report, title = _build(filters)
     except ReportError as exc:
         abort(422, description=error_message(exc))
     body = render.write(
-        table.to_dict(),
+        data,
         fmt,
         _lang(),
-        about=_about(report, scope),
+        about=_about(report, scope, (title,) if title else ()),
         protect=suppressing(scope),
     )
-    return body, report.table
+    return body, report.table.replace(":", "-")
 
 
 def _download(body: bytes | str, mimetype: str, name: str, table: str, fmt: str) -> Response:
@@ -300,27 +321,25 @@ def table_xlsx() -> ResponseReturnValue:
     return _download(body, XLSX, f"{table}.xlsx", table, "xlsx")
 
 
-@bp.get("/standard.xlsx")
+@bp.get("/set/<set_id>.xlsx")
 @roles_required(LEADER)
-def standard_xlsx() -> ResponseReturnValue:
-    """The standard set: one sheet per table (see STANDARD)."""
+def set_xlsx(set_id: str) -> ResponseReturnValue:
+    """Every table of a report set (the evaluation report's 19): one sheet per table."""
+    report_set = _sets().get(set_id)
+    if report_set is None:
+        abort(404)
     teams = _my_teams()
     try:
         filters, scope = _filters(teams)
+        tables = build_set(get_session(), _registry(), report_set, filters, _lang())
     except ReportError as exc:
         abort(422, description=error_message(exc))
-    sheets = []
-    for title, spec in STANDARD:
-        report = ReportRequest(filters=filters, lang=_lang(), **spec)
-        try:
-            table = build(get_session(), _registry(), report)
-        except ReportError:
-            continue  # an item the instruments do not define: its sheet is left out
-        sheets.append((title, table.to_dict()))
     block = _about(
-        ReportRequest("standard", filters=filters, lang=_lang()),
+        ReportRequest(f"set:{report_set.id}", filters=filters, lang=_lang()),
         scope,
-        tuple(title for title, _ in sheets),
+        tuple(entry.id for entry, _ in tables),
     )
-    body = render.workbook(sheets, _lang(), about=block, protect=suppressing(scope))
-    return _download(body, XLSX, "standard.xlsx", "standard", "xlsx")
+    body = render.write_set(
+        report_set, tables, "xlsx", _lang(), about=block, protect=suppressing(scope)
+    )
+    return _download(body, XLSX, f"{report_set.id}.xlsx", f"set:{report_set.id}", "xlsx")

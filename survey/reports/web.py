@@ -183,6 +183,7 @@ CHARTS: dict[str, Callable[[Grid, Mapping[str, str]], Chart]] = {
     "outcomes": _chart_outcomes,
     "who5": _chart_who5,
     "numeric": _chart_numeric,
+    "attrition": _chart_items,
     "items": _chart_items,
 }
 

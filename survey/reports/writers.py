@@ -28,6 +28,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from survey.reports.grid import (
+    NOTES,
     Cell,
     Change,
     Count,
@@ -126,14 +127,21 @@ def page(grid: Grid) -> dict[str, Any]:
     return {
         "head": list(grid.head),
         "rows": [[as_text(c, grid.lang) for c in row] for row in grid.rows],
-        "notes": grid.note_texts(),
+        "notes": [
+            {"label": label, "text": text, "warning": label == words(grid.lang)["warning"]}
+            for label, text in _notes(grid)
+            if text != words(grid.lang)["hidden_note"]
+        ],
         "hidden": bool(grid.hidden),
     }
 
 
 def _notes(grid: Grid) -> list[list[str]]:
     w = words(grid.lang)
-    notes = [[w["warning"], text] for text in grid.note_texts()]
+    notes = [
+        [w["note"] if note.code in NOTES else w["warning"], text]
+        for note, text in zip(grid.notes, grid.note_texts(), strict=True)
+    ]
     if grid.hidden:
         notes.append([w["hidden"], w["hidden_note"]])
     return notes

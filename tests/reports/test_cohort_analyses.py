@@ -50,7 +50,6 @@ from survey.db import get_engine
 from survey.models import Answer, Citizen, Response, Team
 from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError
-from survey.reports.grid import make_grid
 from survey.reports.queries import last_enrolment_due_by
 from survey.reports.services import ReportRequest, build
 from survey.schedule import due_date
@@ -493,11 +492,6 @@ def test_the_command_takes_as_of_and_several_attrition_items(sqlite_dated) -> No
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["attrition", "--item", "health.mental", "--format", "csv"], "only as json for now"),
-        (
-            ["attrition", "--item", "health.mental", "--format", "text"],
-            "only as json for now",
-        ),
         (["attrition", "--points", "1", "--item", "health.mental"], "give --points 2 or later"),
         (["attrition"], "give --item CODE"),
         (["attrition", "--item", "use.alcohol", "--item", "use.alcohol"], "given twice"),
@@ -517,12 +511,13 @@ def test_the_command_refuses_with_exit_2(sqlite_dated, args: list[str], message:
     assert "Traceback" not in result.output
 
 
-def test_the_page_does_not_offer_attrition(demo_app) -> None:
-    """Attrition has no grid layout yet: the page refuses it as an unknown table, in Danish."""
+def test_the_page_shows_attrition_with_its_counts_protected(demo_app) -> None:
     client = demo_app.test_client()
     login(client, "leder.nord")
-    response = client.get("/reports?table=attrition&item=health.mental")
-    assert response.status_code == 422
-    assert "Der findes ingen tabel med navnet attrition." in response.get_data(as_text=True)
-    with pytest.raises(ValueError, match="not a report table"):
-        make_grid({"table": "attrition", "items": []})
+    response = client.get("/reports?table=attrition&item=health.mental&points=3")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Borgere med opstartsmåling, som skulle have haft målepunkt 3 (n)" in page
+    assert "Med skema (%)" in page
+    csv_text = client.get("/reports/table.csv?table=attrition&item=health.mental&points=3").text
+    assert "Hvordan synes du, dit psykiske helbred er alt i alt?" in csv_text

@@ -181,7 +181,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("reports.index", "GET"): ("/reports?table=status", LEADERS_ONLY),
     ("reports.table_csv", "GET"): ("/reports/table.csv?table=waves", LEADERS_ONLY),
     ("reports.table_xlsx", "GET"): ("/reports/table.xlsx?table=waves", LEADERS_ONLY),
-    ("reports.standard_xlsx", "GET"): ("/reports/standard.xlsx", LEADERS_ONLY),
+    ("reports.set_xlsx", "GET"): ("/reports/set/evaluation.xlsx", LEADERS_ONLY),
 }
 
 

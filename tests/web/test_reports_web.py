@@ -19,7 +19,7 @@ from survey.db import get_engine
 from survey.models import AuditEvent, Citizen, Response, ResponseStatus, Team, TeamMembership, User
 from survey.reports import writers
 from survey.reports.filters import ReportError
-from survey.reports.views import STANDARD, error_message
+from survey.reports.views import error_message
 from tests.conftest import login
 
 PAGES = {
@@ -34,6 +34,9 @@ PAGES = {
     "who5": "table=who5",
     "who5_paired": "table=who5&points=1,3&paired=1",
 }
+
+
+SET_XLSX = "/reports/set/evaluation.xlsx"
 
 
 def leader(demo_app, username: str = "leder.nord"):
@@ -167,14 +170,26 @@ def test_csv_and_xlsx_downloads(demo_app) -> None:
     assert book["distribution"]["B2"].number_format == "0%"
 
 
-def test_the_standard_workbook_has_one_sheet_per_table(demo_app) -> None:
-    response = leader(demo_app).get("/reports/standard.xlsx")
+EVALUATION_TABLES = [
+    *("2.1", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7"),
+    *("5.1", "5.2", "5.3", "5.4"),
+    *("6.1", "6.2", "6.3", "6.4", "6.5", "6.6", "6.6 score"),
+]
+
+
+def test_the_evaluation_workbook_has_the_reports_19_tables(demo_app) -> None:
+    response = leader(demo_app).get("/reports/set/evaluation.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Om tabellerne", *(title for title, _ in STANDARD)]
-    for sheet in book.worksheets:
-        assert sheet.max_row >= 2, sheet.title
-    assert book["6.6 who5 1 vs 3"]["A1"].value
+    assert book.sheetnames == ["Om tabellerne", *EVALUATION_TABLES]
+    assert len(EVALUATION_TABLES) == 19
+    for sheet in book.worksheets[1:]:
+        assert sheet["A1"].value.startswith(sheet.title + " "), sheet.title  # its full title
+        assert sheet.max_row >= 4, sheet.title
+    about = {row[0]: row[1] for row in book["Om tabellerne"].iter_rows(values_only=True)}
+    assert about["Lavet af"] == "leder.nord"
+    assert about["Tabel"].startswith("2.1, 4.1, 4.2")
+    assert leader(demo_app).get("/reports/set/nonsense.xlsx").status_code == 404
 
 
 def test_downloads_of_a_bad_request_are_422(demo_app) -> None:
@@ -186,7 +201,7 @@ def test_other_teams_are_refused(demo_app) -> None:
     with Session(get_engine(demo_app)) as db:
         syd = db.scalar(select(Team).where(Team.name == "Team Syd"))
     client = leader(demo_app)
-    for url in ("/reports", "/reports/table.csv", "/reports/table.xlsx", "/reports/standard.xlsx"):
+    for url in ("/reports", "/reports/table.csv", "/reports/table.xlsx", SET_XLSX):
         assert client.get(f"{url}?table=waves&team={syd.id}").status_code == 403, url
     assert client.get("/reports?table=waves&team=abc").status_code == 403
 
@@ -195,7 +210,7 @@ def test_other_teams_are_refused(demo_app) -> None:
 def test_consultants_and_admins_are_refused(demo_app, username: str) -> None:
     client = demo_app.test_client()
     login(client, username)
-    for url in ("/reports", "/reports/table.csv", "/reports/standard.xlsx"):
+    for url in ("/reports", "/reports/table.csv", "/reports/set/evaluation.xlsx"):
         assert client.get(url).status_code == 403
 
 
@@ -210,7 +225,7 @@ def test_downloads_are_audited_without_figures(demo_app) -> None:
     client = leader(demo_app)
     client.get(f"/reports/table.csv?{PAGES['crosstab']}")
     client.get(f"/reports/table.xlsx?{PAGES['who5']}")
-    client.get("/reports/standard.xlsx")
+    client.get("/reports/set/evaluation.xlsx")
     client.get(f"/reports?{PAGES['waves']}")  # looking is not an export
     with Session(get_engine(demo_app)) as db:
         events = db.scalars(
@@ -219,7 +234,7 @@ def test_downloads_are_audited_without_figures(demo_app) -> None:
     assert [(e.username, e.details) for e in events] == [
         ("leder.nord", {"table": "crosstab", "format": "csv"}),
         ("leder.nord", {"table": "who5", "format": "xlsx"}),
-        ("leder.nord", {"table": "standard", "format": "xlsx"}),
+        ("leder.nord", {"table": "set:evaluation", "format": "xlsx"}),
     ]
 
 
@@ -304,7 +319,7 @@ def test_the_consultant_and_status_filters_change_the_figures(demo_app) -> None:
 def test_a_consultant_outside_my_teams_is_refused(demo_app) -> None:
     client = leader(demo_app)
     jonas = user_id(demo_app, "jonas")
-    for url in ("/reports", "/reports/table.csv", "/reports/table.xlsx", "/reports/standard.xlsx"):
+    for url in ("/reports", "/reports/table.csv", "/reports/table.xlsx", SET_XLSX):
         assert client.get(f"{url}?table=waves&consultant={jonas}").status_code == 403, url
     lene = user_id(demo_app, "leder.nord")
     assert client.get(f"/reports?table=waves&consultant={lene}").status_code == 403
@@ -358,8 +373,8 @@ def test_small_cells_are_hidden_on_the_page_and_in_downloads(demo_app, small_tea
     assert rows[1][1] == "skjult"
     book = load_workbook(io.BytesIO(client.get(f"/reports/table.xlsx?{query}").data))
     assert book["waves"]["B2"].value == "skjult"
-    book = load_workbook(io.BytesIO(client.get(f"/reports/standard.xlsx?team={small_team}").data))
-    assert book["5.1 status"]["B2"].value == "skjult"
+    book = load_workbook(io.BytesIO(client.get(f"{SET_XLSX}?team={small_team}").data))
+    assert book["5.1"]["B4"].value == "skjult"  # the title, a blank row, the header, then it
 
 
 def test_an_admin_can_turn_suppression_off_for_a_team(demo_app, small_team: int) -> None:
