@@ -765,6 +765,15 @@ def _part(grid: Grid, part: int) -> Grid:
     )
 
 
+def _unique_notes(parts: list[Grid]) -> list[Note]:
+    """The parts' notes, each once (every part of 6.4 leaves "Ved ikke" out of its test)."""
+    seen: dict[tuple[str, tuple[tuple[str, Any], ...]], Note] = {}
+    for part in parts:
+        for note in part.notes:
+            seen.setdefault((note.code, tuple(sorted(note.params.items()))), note)
+    return list(seen.values())
+
+
 def _stacked(parts: list[Grid], lang: str, label: str) -> Grid:
     """The parts one below the other, each under its question (4.1, 5.2, 6.2, 6.3, 6.4): one
     header row, the columns of the first part."""
@@ -779,7 +788,7 @@ def _stacked(parts: list[Grid], lang: str, label: str) -> Grid:
         lang,
         [label, *parts[0].head[1:]],
         body,
-        notes=[n for p in parts for n in p.notes],
+        notes=_unique_notes(parts),
         column_title=parts[0].column_title,
         counts={k: v for p in parts for k, v in p.counts.items()},
         sums=[s for p in parts for s in p.sums],
@@ -826,7 +835,7 @@ def _side_by_side(parts: list[Grid], lang: str, label: str, names: Sequence[str]
         head,
         body,
         foot,
-        notes=[n for p in parts for n in p.notes],
+        notes=_unique_notes(parts),
         counts={k: v for p in parts for k, v in p.counts.items()},
         sums=[s for p in parts for s in p.sums],
     )

@@ -127,6 +127,7 @@ def page(grid: Grid) -> dict[str, Any]:
     return {
         "head": list(grid.head),
         "rows": [[as_text(c, grid.lang) for c in row] for row in grid.rows],
+        "kinds": [_row_kind(row) for row in grid.rows],
         "notes": [
             {"label": label, "text": text, "warning": label == words(grid.lang)["warning"]}
             for label, text in _notes(grid)
@@ -134,6 +135,15 @@ def page(grid: Grid) -> dict[str, Any]:
         ],
         "hidden": bool(grid.hidden),
     }
+
+
+def _row_kind(row: list[Cell]) -> str:
+    """How the page marks a row: "heading" (a question over its answers), "total" or ""."""
+    if isinstance(row[0], Text) and row[0].heading:
+        return "heading"
+    if any(isinstance(c, Total) for c in row):
+        return "total"
+    return ""
 
 
 def _notes(grid: Grid) -> list[list[str]]:
