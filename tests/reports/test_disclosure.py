@@ -24,6 +24,7 @@ from survey.reports import disclosure, render, web, writers
 from survey.reports.filters import Filters
 from survey.reports.grid import Hidden, hide_cells, make_grid
 from survey.reports.services import ReportRequest, build
+from survey.reports.sets import build_entry
 
 HIDDEN = "skjult"
 
@@ -40,86 +41,147 @@ REQUESTS: dict[str, dict[str, Any]] = {
     "outcomes": {"table": "outcomes"},
     "who5": {"table": "who5"},
     "who5_paired": {"table": "who5", "points": (1, 3), "paired": True},
+    "numeric": {"table": "numeric", "item": "person.age"},
+    "attrition": {"table": "attrition", "items": ("health.mental", "use.alcohol"), "points": (3,)},
 }
+SET_TABLES = ("4.1", "4.2", "4.3", "4.6", "4.7", "5.2", "6.2", "6.3", "6.4", "6.5", "6.6")
+"""The evaluation set's tables of several items (stacked and side by side)."""
 
 
 # --- the attack --------------------------------------------------------------------------------
 
 
-def equations(d: dict[str, Any]) -> tuple[dict[Any, int], list[tuple[Any, list[Any]]]]:
-    """Every count the table's text shows (by position) and the sums among them: (total,
-    parts). Written from the dict, not from the grid's own `sums`."""
+Layout = tuple[dict[Any, int], list[tuple[Any, list[Any]]], dict[Any, tuple[int, int]]]
+
+
+def layout(d: dict[str, Any]) -> Layout:
+    """Every count the table's text shows, the sums among them (total, parts) and where each
+    is shown (row, column of the page's rows). Written from the dict and the report's table
+    shapes, not from the grid's own `sums`."""
     kind = d["table"]
     counts: dict[Any, int] = {}
     sums: list[tuple[Any, list[Any]]] = []
+    where: dict[Any, tuple[int, int]] = {}
     if kind == "distribution":
         for j, n in enumerate(d["n"]):
             counts[("n", j)] = n
+            where[("n", j)] = (len(d["rows"]), j + 1)
             for i, row in enumerate(d["rows"]):
                 counts[(i, j)] = row["counts"][j]
+                where[(i, j)] = (i, j + 1)
             if not d["multiple"]:
                 sums.append((("n", j), [(i, j) for i in range(len(d["rows"]))]))
     elif kind in ("crosstab", "by"):
         rows, columns = range(len(d["counts"])), range(len(d["column_totals"]))
         counts["n"] = d["n"]
+        where["n"] = (len(rows), len(columns) + 1)
         for i, j in product(rows, columns):
             counts[(i, j)] = d["counts"][i][j]
+            where[(i, j)] = (i, j + 1)
         for i in rows:
             counts[("row", i)] = d["row_totals"][i]
+            where[("row", i)] = (i, len(columns) + 1)
             sums.append((("row", i), [(i, j) for j in columns]))
         for j in columns:
             counts[("col", j)] = d["column_totals"][j]
+            where[("col", j)] = (len(rows), j + 1)
             sums.append((("col", j), [(i, j) for i in rows]))
         sums.append(("n", [("row", i) for i in rows]))
         sums.append(("n", [("col", j) for j in columns]))
     elif kind == "status":
         counts["n"] = d["n"]
+        where["n"] = (0, 1)
+        row = 1
         for s, c in d["counts"].items():
             counts[s] = c
+            where[s] = (row, 1)
+            row += 1
             reasons = d["reasons"].get(s, {})
             for r, rc in reasons.items():
                 counts[(s, r)] = rc
-            if reasons:
-                sums.append((s, [(s, r) for r in reasons]))
-        sums.append(("n", list(d["counts"])))
-    return counts, sums
-
-
-def positions(d: dict[str, Any]) -> dict[Any, tuple[int, int]]:
-    """Where each count of `equations` is shown: (row, column) of the page's rows."""
-    kind = d["table"]
-    where: dict[Any, tuple[int, int]] = {}
-    if kind == "distribution":
-        for j in range(len(d["n"])):
-            where[("n", j)] = (len(d["rows"]), j + 1)
-            for i in range(len(d["rows"])):
-                where[(i, j)] = (i, j + 1)
-    elif kind in ("crosstab", "by"):
-        rows, columns = len(d["counts"]), len(d["column_totals"])
-        for i, j in product(range(rows), range(columns)):
-            where[(i, j)] = (i, j + 1)
-        for i in range(rows):
-            where[("row", i)] = (i, columns + 1)
-        for j in range(columns):
-            where[("col", j)] = (rows, j + 1)
-        where["n"] = (rows, columns + 1)
-    elif kind == "status":
-        where["n"] = (0, 1)
-        row = 1
-        for s in d["counts"]:
-            where[s] = (row, 1)
-            row += 1
-            for r, rc in d["reasons"].get(s, {}).items():
                 if rc:
                     where[(s, r)] = (row, 1)
                     row += 1
-    return where
+            if reasons:
+                sums.append((s, [(s, r) for r in reasons]))
+        sums.append(("n", list(d["counts"])))
+    elif kind == "outcomes":
+        row = 0
+        for key in ("employment", "education", "internship", "education_or_internship"):
+            counts[key] = d[key]
+            where[key] = (row, 1)
+            row += 1
+            sources = d.get("sources", {}).get(key)
+            if sources:
+                for source in ("staff_form", "end_reason", "both"):
+                    counts[(key, source)] = sources[source]
+                    where[(key, source)] = (row, 1)
+                    row += 1
+                sums.append(
+                    (key, [(key, source) for source in ("staff_form", "end_reason", "both")])
+                )
+        counts["n"] = d["n"]
+        where["n"] = (row, 1)
+    elif kind == "attrition":
+        for j, key in enumerate(("with", "without", "due"), start=1):
+            counts[key] = d[key]
+            where[key] = (0, j)
+        sums.append(("due", ["with", "without"]))
+        parts = [
+            {
+                "table": "by",
+                "rows": {"label": it["label"], "labels": [r["label"] for r in it["rows"]]},
+                "columns": {"label": "", "labels": d["columns"]["labels"]},
+                "counts": it["counts"],
+                "row_totals": [sum(r) for r in it["counts"]],
+                "column_totals": it["n"],
+                "n": sum(it["n"]),
+                **{k: it.get(k) for k in ("test", "p_value", "statistic", "dof", "effect_size")},
+            }
+            for it in d["items"]
+        ]
+        _stack(parts, counts, sums, where, start=1)
+    elif kind == "items":
+        if d["layout"] == "stacked":
+            _stack(d["parts"], counts, sums, where, start=0)
+        else:
+            _side(d["parts"], counts, sums, where)
+    return counts, sums, where
+
+
+def _rows_of(part: dict[str, Any]) -> int:
+    """How many rows the part takes on the page (its body and foot)."""
+    return len(writers.page(make_grid(part, "da"))["rows"])
+
+
+def _merge(k, part_layout: Layout, counts, sums, where, dr: int, dc: int) -> None:
+    c, s, w = part_layout
+    counts.update({(k, key): v for key, v in c.items()})
+    sums.extend(((k, t), [(k, p) for p in ps]) for t, ps in s)
+    where.update({(k, key): (r + dr, col + dc) for key, (r, col) in w.items()})
+
+
+def _stack(parts, counts, sums, where, *, start: int) -> None:
+    row = start
+    for k, part in enumerate(parts):
+        row += 1  # the question's heading
+        _merge(k, layout(part), counts, sums, where, row, 0)
+        row += _rows_of(part)
+
+
+def _side(parts, counts, sums, where) -> None:
+    labels = [[r["label"] for r in p["rows"]] for p in parts]
+    shared = all(ls == labels[0] for ls in labels)
+    column = 0
+    for k, part in enumerate(parts):
+        width = len(part["n"])
+        _merge(k, layout(part), counts, sums, where, 0, column)
+        column += width if shared else width + 1
 
 
 def recovered(d: dict[str, Any], shown: list[list[str]]) -> dict[Any, int]:
     """The hidden counts of `d` that `shown` (the page's rows) gives away, with their value."""
-    counts, sums = equations(d)
-    where = positions(d)
+    counts, sums, where = layout(d)
     # a reason of 0 is not shown at all: it is known to be 0
     hidden = [k for k, (r, c) in where.items() if shown[r][c] == HIDDEN]
     known = {k: v for k, v in counts.items() if k not in hidden}
@@ -164,9 +226,14 @@ def demo_tables(demo_app) -> list[tuple[str, str, dict[str, Any]]]:
         teams = session.scalars(select(Team).order_by(Team.name)).all()
         tables = []
         for team in teams:
+            filters = Filters(team_ids={team.id})
             for name, spec in REQUESTS.items():
-                request = ReportRequest(filters=Filters(team_ids={team.id}), **spec)
+                request = ReportRequest(filters=filters, **spec)
                 tables.append((team.name, name, build(session, registry, request).to_dict()))
+            evaluation = demo_app.extensions["survey.report_sets"]["evaluation"]
+            for entry_id in SET_TABLES:
+                d = build_entry(session, registry, evaluation.entry(entry_id), filters)
+                tables.append((team.name, entry_id, d))
         return tables
 
 
@@ -174,8 +241,7 @@ def test_no_hidden_cell_of_any_table_of_any_team_can_be_worked_out(demo_app) -> 
     checked = 0
     for team, name, d in demo_tables(demo_app):
         shown = page_rows(d, protect=True)
-        counts, _ = equations(d)
-        where = positions(d)
+        counts, _sums, where = layout(d)
         for key, value in counts.items():
             if key in where and 1 <= value <= 4:
                 r, c = where[key]
