@@ -250,18 +250,23 @@ def outcome_split_counts(
     filters: Filters,
     item_code: str,
     point: int,
-    outcome_code: str,
+    outcome: str,
     groups: Groups | None = None,
 ) -> list[tuple[int, int, int]]:
-    """(code, outcome 0/1, citizens): an item at one point against whether the citizen ever
-    had the outcome; only citizens who answered the outcome item count."""
-    flags = outcome_flags(filters, {"outcome": outcome_code})
+    """(code, outcome 0/1, citizens): an item at one point against whether the citizen had the
+    outcome as the programme counts it (`programme_outcomes`): a submitted staff form ever said
+    so, or (employment, education) the course ended for that reason. Every citizen who
+    answered the item at that point counts; one without a staff form is not (yet) employed."""
+    flags = outcome_flags(filters, {"outcome": OUTCOME_ITEMS[outcome]})
+    said = flags.c.outcome == 1
+    had = or_(said, course_reason(filters) == outcome) if outcome in END_REASON_OUTCOMES else said
+    flag = case((had, 1), else_=0).label("outcome")
     value = value_expression(Answer, groups).label("code")
-    stmt = apply(_answers(item_code, [point]), filters).join(
+    stmt = apply(_answers(item_code, [point]), filters).outerjoin(
         flags, flags.c.citizen_id == Response.citizen_id
     )
-    stmt = stmt.add_columns(value, flags.c.outcome, func.count(distinct(col(Response.citizen_id))))
-    return [tuple(row) for row in session.execute(stmt.group_by(value, flags.c.outcome))]
+    stmt = stmt.add_columns(value, flag, func.count(distinct(col(Response.citizen_id))))
+    return [tuple(row) for row in session.execute(stmt.group_by(value, flag))]
 
 
 @dataclass(frozen=True)

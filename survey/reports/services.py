@@ -290,7 +290,7 @@ def _table(session: Session, registry: InstrumentRegistry, request: ReportReques
                 by=by or "",
             )
         cells = queries.outcome_split_counts(
-            session, filters, item.code, point, OUTCOMES[outcome], _groups(item)
+            session, filters, item.code, point, outcome, _groups(item)
         )
         return builders.build_by_outcome(
             item, outcome, registry.find_item(OUTCOMES[outcome]), cells, point, lang

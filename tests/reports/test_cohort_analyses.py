@@ -300,6 +300,17 @@ def test_outcomes_count_staff_forms_and_end_reasons(dated) -> None:
     assert out["met"] == {"employment": True, "education": True}
 
 
+def test_by_employment_counts_as_the_outcomes_table_does(dated) -> None:
+    by = dated.table("by", item="health.mental", by="employment")
+    # citizens with health.mental at point 1: e1 (4), e2 (5), e3 (4), e4 (2), e5 (3), w1 (5),
+    # w2 (4). Employed as the outcomes table counts: e1, e5 (staff form), w1 (end reason alone,
+    # no staff form says so), e3 (both). Not: e2, e4, w2.
+    # codes 1..5 in order: 2 -> e4 no; 3 -> e5 yes; 4 -> e1 yes, e3 yes, w2 no; 5 -> e2 no, w1 yes
+    assert by["counts"] == [[0, 0], [1, 0], [0, 1], [1, 2], [1, 1]]
+    assert by["column_totals"] == [3, 4]
+    assert by["n"] == 7
+
+
 def test_outcomes_as_of(dated) -> None:
     out = dated.table("outcomes", filters=as_of())
     # n: e1..e4, w1, w2 = 6. employment: e3 both (staff p2 in March, ended 05-01); w1 ended on
