@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.config import PROJECT_ROOT
 from survey.db import get_engine
 from survey.instruments import load_registry
+from survey.models import AuditEvent
 from survey.reports import disclosure, render, writers
 from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError
@@ -188,6 +189,12 @@ def test_the_command_writes_the_set_as_a_workbook_json_and_csv(demo_app, tmp_pat
     assert [
         "6.4 Readiness for work by the BIP indicators, the citizen's questions. Percent"
     ] in rows
+
+    with Session(get_engine(demo_app)) as session:
+        audited = session.exec(
+            select(AuditEvent.details).where(AuditEvent.action == "export")
+        ).all()
+    assert {"table": "set:evaluation", "format": "xlsx", "command": True} in audited
 
     refused = runner.invoke(report, ["set", "nonsense", "--format", "json"])
     assert refused.exit_code == 2
