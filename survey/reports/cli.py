@@ -102,7 +102,7 @@ def _bad_input(message: str) -> None:
     "fmt",
     type=click.Choice(["json", "csv", "text", "xlsx"]),
     required=True,
-    help="Output (xlsx needs --output).",
+    help="Output (xlsx: with --output, or redirected).",
 )
 @click.option(
     "--output",
@@ -134,8 +134,8 @@ def report(
     """Print a cohort table: waves, status, distribution, crosstab, by, outcomes, who5 or
     numeric; or with `set NAME` every table of a report set (e.g. `set evaluation`)."""
     registry = current_app.extensions["survey.instruments"]
-    if fmt == "xlsx" and not output_path:
-        _bad_input("--format xlsx writes a workbook: give --output FILE.xlsx")
+    if fmt == "xlsx" and not output_path and sys.stdout.isatty():
+        _bad_input("--format xlsx writes a workbook: give --output FILE.xlsx, or redirect it")
     report_set = None
     if table == "set":
         report_set = _report_set(set_name)
@@ -217,10 +217,17 @@ def report(
 
 
 def _emit(output: str | bytes, path: str | None, fmt: str) -> None:
+    """To the file, or printed; a workbook goes to standard output as its bytes
+    (`survey report set evaluation --format xlsx > evaluation.xlsx`)."""
     if path:
         data = output.encode("utf-8") if isinstance(output, str) else output
         with open(path, "wb") as f:
             f.write(data)
+        return
+    if isinstance(output, bytes):
+        stream = click.get_binary_stream("stdout")
+        stream.write(output)
+        stream.flush()
         return
     click.echo(output, nl=fmt == "json")
 
