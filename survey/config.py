@@ -26,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # SQLite file in the instance folder
     "INSTRUMENTS_DIR": str(PROJECT_ROOT / "instruments"),
     "MIGRATIONS_DIR": str(PROJECT_ROOT / "migrations"),
-    "REPORT_SETS_DIR": str(PROJECT_ROOT / "report_sets"),
+    "REPORT_SETS_DIR": "",
     "DATABASE_ECHO": False,
     "SESSION_IDLE_MINUTES": 30,
     "KIOSK_IDLE_SECONDS": 600,
@@ -126,8 +126,15 @@ def build_config(
     if not settings["DATABASE_URL"]:
         settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'survey.db'}"
     settings["DATABASE_URL"] = normalise_database_url(str(settings["DATABASE_URL"]))
-    for name in ("INSTRUMENTS_DIR", "MIGRATIONS_DIR"):
-        if not Path(settings[name]).is_dir():
+    if not settings["REPORT_SETS_DIR"]:
+        # The shipped report sets name the shipped instruments' items: they come with them. A
+        # programme with instruments of its own brings its sets (SURVEY_REPORT_SETS_DIR).
+        own = (
+            Path(settings["INSTRUMENTS_DIR"]).resolve() == (PROJECT_ROOT / "instruments").resolve()
+        )
+        settings["REPORT_SETS_DIR"] = str(PROJECT_ROOT / "report_sets") if own else ""
+    for name in ("INSTRUMENTS_DIR", "MIGRATIONS_DIR", "REPORT_SETS_DIR"):
+        if settings[name] and not Path(settings[name]).is_dir():
             raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a folder")
     settings["TESTING"] = settings["ENV"] == "testing"
     # Flask refuses larger requests with 413 before reading them.

@@ -182,7 +182,9 @@ def load_set(path: Path, registry: InstrumentRegistry) -> ReportSet:
 
 
 def load_sets(directory: Path | str, registry: InstrumentRegistry) -> dict[str, ReportSet]:
-    """Every report set below `directory` (`*.yaml`), by id; none when the folder is absent."""
+    """Every report set below `directory` (`*.yaml`), by id; none without a folder ("")."""
+    if not directory:
+        return {}
     folder = Path(directory)
     sets: dict[str, ReportSet] = {}
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
