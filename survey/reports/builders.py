@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 from scipy import stats
 from scipy.stats.contingency import expected_freq
-from statsmodels.stats.contingency_tables import SquareTable, mcnemar
-from statsmodels.tools.sm_exceptions import SingularMatrixWarning
 
 from survey.instruments.schema import Item, ItemType, ScoreRule
 from survey.instruments.scoring import relevant_direction
@@ -677,6 +675,11 @@ def paired_category_test(
     with Bowker's test of symmetry beside it) on (code at the first point, code at the second,
     citizens). Special answers, values outside the groups and undefined codes are left out, and
     so is a category nobody gave at either point. Returns the test and its warnings."""
+    # statsmodels (and pandas under it) is imported here, not with the module: every `survey`
+    # command and every app start would otherwise pay for it
+    from statsmodels.stats.contingency_tables import SquareTable, mcnemar
+    from statsmodels.tools.sm_exceptions import SingularMatrixWarning
+
     pairs = list(pairs)
     keys = [c.key for c in categories(item, lang) if not c.special]
     counted = [(a, b, n) for a, b, n in pairs if a in keys and b in keys]
