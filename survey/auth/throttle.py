@@ -104,31 +104,33 @@ class LoginThrottle:
         self, storage: Storage, username: str, address: str | None, device: str | None
     ) -> Wait | None:
         if device is None and address:
-            window = MovingWindowRateLimiter(storage)
+            budget = MovingWindowRateLimiter(storage)
             for item in self.rules.per_address:
-                if not window.test(item, "login-address", address):
-                    reset = window.get_window_stats(item, "login-address", address).reset_time
-                    return Wait(_seconds_until(reset), "address")
+                if not budget.test(item, "login-address", address):
+                    reset = budget.get_window_stats(item, "login-address", address).reset_time
+                    return Wait(_seconds_after(reset), "address")
         bucket = _bucket(username, device)
         failures = storage.get(f"{bucket}/failures")
         moving = _moving(storage)
         if failures < self.rules.free_failures:
             # Before the delay: attempts made at once are no more than the free ones.
-            limit, expiry = self.rules.free_failures, max(1, self.rules.first_delay)
+            limit, window = self.rules.free_failures, max(1, self.rules.first_delay)
         else:
-            limit, expiry = 1, self.rules.delay(failures)
-        if moving.acquire_entry(f"{bucket}/attempts", limit, expiry):
+            # The storage refuses while its entry is at most `window` old (both ends counted):
+            # a delay of 30 s lets the next attempt in once 29 s and a bit have passed.
+            limit, window = 1, max(1, self.rules.delay(failures) - 1)
+        if moving.acquire_entry(f"{bucket}/attempts", limit, window):
             return None
-        last, _count = moving.get_moving_window(f"{bucket}/attempts", 1, expiry)
-        return Wait(_seconds_until(last + expiry), "name")
+        last, _count = moving.get_moving_window(f"{bucket}/attempts", 1, window)
+        return Wait(_seconds_after(last + window), "name")
 
     def _failed(
         self, storage: Storage, username: str, address: str | None, device: str | None
     ) -> None:
         if device is None and address:
-            window = MovingWindowRateLimiter(storage)
+            budget = MovingWindowRateLimiter(storage)
             for item in self.rules.per_address:
-                window.hit(item, "login-address", address)
+                budget.hit(item, "login-address", address)
         bucket = _bucket(username, device)
         failures = storage.incr(f"{bucket}/failures", FORGET_SECONDS)
         delay = self.rules.delay(failures)
@@ -165,5 +167,6 @@ def _moving(storage: Storage) -> MovingWindowSupport:
     return storage
 
 
-def _seconds_until(moment: float) -> int:
-    return max(1, math.ceil(moment - time.time()))
+def _seconds_after(moment: float) -> int:
+    """Whole seconds from now until just after `moment`: never too early."""
+    return max(1, math.floor(moment - time.time()) + 1)
