@@ -375,3 +375,13 @@ def test_the_throttling_settings_come_from_the_environment(tmp_path) -> None:
 def test_a_wrong_throttling_setting_names_itself(tmp_path, name, value, complaint) -> None:
     with pytest.raises(ConfigError, match=complaint):
         build_config(tmp_path, {"SURVEY_ENV": "testing", name: value})
+
+
+def test_production_on_memory_storage_warns_at_start_up(make_app, caplog) -> None:
+    with caplog.at_level(logging.WARNING):
+        make_app(ENV="production", migrated=False)
+    assert "each worker counts failed logins on its own" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        make_app(ENV="production", migrated=False, RATELIMIT_STORAGE_URI="redis://127.0.0.1:9")
+    assert "each worker counts" not in caplog.text
