@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, Response, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey import auth, db, i18n, labels
 from survey.admin import bp as admin_bp
@@ -39,6 +40,7 @@ def create_app(
     """Build the app. Raises ConfigError or InstrumentErrors with a message naming the problem."""
     app = Flask("survey", instance_path=instance_path, instance_relative_config=True)
     _configure(app, overrides, environ)
+    _behind_proxies(app)
     _load_instruments(app)
     db.init_app(app)
     i18n.init_app(app)
@@ -61,6 +63,15 @@ def _configure(
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=app.config["ENV"] == "production",
     )
+
+
+def _behind_proxies(app: Flask) -> None:
+    """Behind SURVEY_TRUSTED_PROXIES reverse proxies, the client's address (for throttling and
+    the audit) and scheme come from their X-Forwarded-For and -Proto; with none trusted, those
+    headers are ignored, so nobody can claim another address by sending them."""
+    trusted = int(app.config["TRUSTED_PROXIES"])
+    if trusted:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted)  # type: ignore[method-assign]
 
 
 def _load_instruments(app: Flask) -> None:

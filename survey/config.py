@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from limits import parse_many
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -34,7 +35,17 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_UNLOCK_FAILURES_PER_CONSULTANT": 10,
     # Unlock posts one tablet may make (each tablet counts alone; 5 wrong ones end it anyway).
     "KIOSK_UNLOCK_RATE": "10 per minute",
-    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379 shares the counts between workers
+    # Sign-in throttling (survey.auth.throttle): wrong passwords for one user name before each
+    # further attempt waits, the first wait (doubling with each further failure) and the longest.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_DELAY_SECONDS": 30,
+    "LOGIN_MAX_DELAY_SECONDS": 900,
+    # Failed logins one address may make (logins that succeed do not count): an office behind
+    # one address shares it.
+    "LOGIN_RATE_PER_ADDRESS": "60 per minute; 600 per hour",
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none).
+    "TRUSTED_PROXIES": 0,
     "MAX_UPLOAD_MB": 256,  # an import file; 1,000,000 answer rows are about 60 MB
 }
 
@@ -51,6 +62,10 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "KIOSK_IDLE_SECONDS",
         "KIOSK_UNLOCK_FAILURES_PER_CONSULTANT",
         "MAX_UPLOAD_MB",
+        "LOGIN_FREE_FAILURES",
+        "LOGIN_DELAY_SECONDS",
+        "LOGIN_MAX_DELAY_SECONDS",
+        "TRUSTED_PROXIES",
     ):
         if name in found:
             try:
@@ -136,7 +151,28 @@ def build_config(
     for name in ("INSTRUMENTS_DIR", "MIGRATIONS_DIR", "REPORT_SETS_DIR"):
         if settings[name] and not Path(settings[name]).is_dir():
             raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a folder")
+    _check_throttling(settings)
     settings["TESTING"] = settings["ENV"] == "testing"
     # Flask refuses larger requests with 413 before reading them.
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024
     return settings
+
+
+def _check_throttling(settings: Mapping[str, Any]) -> None:
+    for name in ("LOGIN_RATE_PER_ADDRESS", "KIOSK_UNLOCK_RATE"):
+        try:
+            parse_many(str(settings[name]))
+        except ValueError:
+            raise ConfigError(
+                f"SURVEY_{name} is {settings[name]!r}; write rates like '60 per minute; "
+                "600 per hour'"
+            ) from None
+    for name in ("LOGIN_DELAY_SECONDS", "LOGIN_MAX_DELAY_SECONDS", "TRUSTED_PROXIES"):
+        if int(settings[name]) < 0:
+            raise ConfigError(f"SURVEY_{name} cannot be negative")
+    if int(settings["LOGIN_FREE_FAILURES"]) < 1:
+        raise ConfigError("SURVEY_LOGIN_FREE_FAILURES must be 1 or more")
+    if int(settings["LOGIN_MAX_DELAY_SECONDS"]) < int(settings["LOGIN_DELAY_SECONDS"]):
+        raise ConfigError(
+            "SURVEY_LOGIN_MAX_DELAY_SECONDS must be at least SURVEY_LOGIN_DELAY_SECONDS"
+        )

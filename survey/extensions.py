@@ -7,8 +7,11 @@ from flask_wtf import CSRFProtect
 
 INSTRUMENTS = "survey.instruments"
 """The key of the app's instrument registry in `app.extensions`."""
+LOGIN_THROTTLE = "survey.login_throttle"
+"""The key of the app's sign-in throttle (survey.auth.throttle) in `app.extensions`."""
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# In-memory by default; several app servers share SURVEY_RATELIMIT_STORAGE_URI (e.g. Redis).
+# The tablet's unlock rate. In-memory by default; several workers share
+# SURVEY_RATELIMIT_STORAGE_URI (Redis). Logins are throttled by survey.auth.throttle.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -58,6 +58,12 @@ CATALOGUE: Mapping[str, Template] = {
     "account.current_password": Template(_l("The current password is wrong.")),
     "account.password": Template(_l("The password is wrong.")),
     "account.weak_password": Template("%(problems)s"),
+    "login.wait_name": Template(
+        _l("Too many failed logins for this user name. Try again %(when)s.")
+    ),
+    "login.wait_address": Template(
+        _l("Too many failed logins from your network. Try again %(when)s.")
+    ),
     "pin.digits": Template(_l("Use digits only.")),
     "pin.length": Template(_l("Use 6 to 12 digits.")),
     "pin.trivial": Template(

@@ -7,12 +7,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+import redis
 from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import create_engine, text
@@ -132,6 +134,50 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'survey.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+# --- Redis: a throwaway server on 127.0.0.1 for the whole session, for shared throttling ------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Start Debian's redis-server without persistence; yield its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing_system_package("Redis", "apt-get install -y redis-server")
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with redis.Redis.from_url(url, socket_timeout=0.5) as client:
+                    client.ping()
+                break
+            except redis.ConnectionError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The session's Redis, emptied for this test."""
+    with redis.Redis.from_url(redis_server) as client:
+        client.flushall()
+    return redis_server
 
 
 # --- the app ----------------------------------------------------------------------------------

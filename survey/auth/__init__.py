@@ -9,17 +9,15 @@ from flask_babel import lazy_gettext as _l
 
 from survey.auth.principal import Principal
 from survey.auth.services import load_principal
+from survey.auth.throttle import LoginThrottle
 from survey.auth.views import bp
 from survey.db import get_session
-from survey.extensions import limiter, login_manager
+from survey.extensions import LOGIN_THROTTLE, limiter, login_manager
 
 __all__ = ["Principal", "bp", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("LOGIN_RATE_PER_ADDRESS", "20 per minute")
-    app.config.setdefault("LOGIN_RATE_PER_USER", "5 per minute")
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -28,6 +26,12 @@ def init_app(app: Flask) -> None:
     login_manager.session_protection = None  # our own server-side sessions do this job
     login_manager.user_loader(_load_user)
     limiter.init_app(app)
+    app.extensions[LOGIN_THROTTLE] = LoginThrottle.from_config(app.config)
+    if app.config["ENV"] == "production" and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.logger.warning(
+            "SURVEY_RATELIMIT_STORAGE_URI is memory://: each worker counts failed logins on "
+            "its own; with more than one worker set it to redis://... (docs/SECURITY.md)"
+        )
     app.register_blueprint(bp)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import cast
 
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -15,51 +18,68 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from survey import audit
 from survey.auth import services
+from survey.auth.devices import remember_device, trusted_device
 from survey.auth.forms import LoginForm, PasswordChangeForm, PinForm
 from survey.auth.principal import Principal
+from survey.auth.throttle import LoginThrottle, Wait
 from survey.db import get_session
-from survey.extensions import limiter
+from survey.extensions import LOGIN_THROTTLE
 from survey.forms.base import add_error
 from survey.redirects import local_target
+from survey.refusals import Refusal
 
 bp = Blueprint("auth", __name__)
 
 
-def _username_key() -> str:
-    return "user:" + (request.form.get("username") or "").strip().lower()
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_PER_USER"], methods=["POST"], key_func=_username_key
-)
 def login() -> ResponseReturnValue:
-    """Log in with user name and password; failures are audited and throttled."""
+    """Log in with user name and password; failures are audited and slow the next attempts
+    (survey.auth.throttle), the right password after the wait logs in."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        db = get_session()
         # InputRequired: never None here
         username, password = cast(str, form.username.data), cast(str, form.password.data)
+        throttle: LoginThrottle = current_app.extensions[LOGIN_THROTTLE]
+        device = trusted_device(request, username)
+        wait = throttle.admit(username, request.remote_addr, device)
+        if wait is not None:
+            add_error(form.password, str(_wait_refusal(wait)))
+            page = make_response(render_template("auth/login.html", form=form), 429)
+            page.headers["Retry-After"] = str(wait.seconds)
+            return page
+        db = get_session()
         user = services.authenticate(db, username, password)
         if user is None:
             db.commit()
+            throttle.failed(username, request.remote_addr, device)
             add_error(form.password, _("Wrong user name or password."))
         else:
             token = services.open_session(db, user)
             db.commit()
+            throttle.succeeded(username, device)
             session.clear()
             login_user(Principal(user=user, token=token, team_ids=frozenset()))
             session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(_safe_next(request.args.get("next")))
+            remember_device(request, response, username)
+            return response
     return render_template("auth/login.html", form=form)
+
+
+def _wait_refusal(wait: Wait) -> Refusal:
+    """When to try again: whole seconds under a minute, else whole minutes rounded up, so the
+    user is never told to come back too early."""
+    seconds = wait.seconds if wait.seconds < 60 else 60 * math.ceil(wait.seconds / 60)
+    when = format_timedelta(timedelta(seconds=seconds), threshold=1, add_direction=True)
+    return Refusal(f"login.wait_{wait.of}", "password", when=when)
 
 
 def _safe_next(target: str | None) -> str:
