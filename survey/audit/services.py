@@ -31,6 +31,7 @@ ACTIONS = (
     "team.create",
     "team.update",
     "citizen.enrol",
+    "caseload.view",
     "citizen.view",
     "citizen.transfer",
     "citizen.end",
