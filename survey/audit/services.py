@@ -54,6 +54,8 @@ ACTIONS = (
     "export",
     "data.export",
     "data.import",
+    "backup.create",
+    "backup.restore",
 )
 
 
