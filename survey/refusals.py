@@ -223,6 +223,12 @@ CATALOGUE: Mapping[str, Template] = {
     "backup.exists": Template(
         _l("%(file)s already exists: give the backup a new name, so no backup is overwritten.")
     ),
+    "backup.terminal": Template(
+        _l(
+            "survey backup - writes the backup to standard output: pipe it into an encryption "
+            "program, never to a terminal."
+        )
+    ),
     "backup.io": Template(_l("Cannot write %(file)s: %(reason)s.")),
     "backup.unreadable": Template(_l("Cannot read %(file)s: %(reason)s.")),
     "backup.memory": Template(

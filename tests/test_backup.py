@@ -340,3 +340,18 @@ def test_a_tool_error_never_repeats_a_row() -> None:
     reason = services._first_error(stderr)
     assert "HEMMELIGT" not in reason
     assert reason.startswith('pg_restore: error: COPY failed for table "answer": ERROR:')
+
+
+def test_a_backup_to_standard_output_restores(filled, tmp_path: Path, make_app) -> None:
+    """survey backup - | age ...: the archive on standard output, the summary on stderr."""
+    result = filled.test_cli_runner().invoke(cli, ["backup", "-"])
+    assert result.exit_code == 0, result.output
+    assert "Backed up to standard output" in result.stderr
+    file = tmp_path / "piped.backup"
+    file.write_bytes(result.stdout_bytes)
+    assert services.read_manifest(file).counts["citizen"] == 1
+    fresh = make_app(f"sqlite:///{tmp_path / 'fresh.db'}", migrated=False)
+    if services.read_manifest(file).backend == "sqlite":
+        restored = fresh.test_cli_runner().invoke(cli, ["restore", str(file)])
+        assert restored.exit_code == 0, restored.output
+        assert counts(fresh)["citizen"] == 1

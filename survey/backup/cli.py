@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -14,21 +17,36 @@ from survey.cli_support import fail, run
 
 
 @click.command("backup")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @with_appcontext
 def backup(file: Path) -> None:
-    """Write the whole database to FILE, a new file, while the app goes on working.
+    """Write the whole database to FILE, a new file, while the app goes on working; with - to
+    standard output, to pipe it into an encryption program (never to a terminal).
 
     FILE holds every citizen's answers: keep it encrypted, off the app server, readable only
     by those who may restore it (README, "Backups")."""
+    to_stdout = str(file) == "-"
     try:
-        manifest = run(lambda: services.backup(current_app, file))
+        manifest = _to_stdout() if to_stdout else run(lambda: services.backup(current_app, file))
     except services.BackupError as exc:
         fail(str(exc), code=2)
     click.echo(
-        f"Backed up to {file} (schema revision {manifest.revision}): "
-        f"{services.describe(manifest.counts)}."
+        f"Backed up to {'standard output' if to_stdout else file} "
+        f"(schema revision {manifest.revision}): {services.describe(manifest.counts)}.",
+        err=to_stdout,
     )
+
+
+def _to_stdout() -> services.Manifest:
+    """The backup made in a private temporary folder (TMPDIR), copied out, then deleted."""
+    if sys.stdout.isatty():
+        raise services.BackupError("backup.terminal")
+    with tempfile.TemporaryDirectory(prefix="survey-backup-") as work:
+        made = Path(work) / "survey.backup"
+        manifest = run(lambda: services.backup(current_app, made))
+        with made.open("rb") as source:
+            shutil.copyfileobj(source, click.get_binary_stream("stdout"))
+    return manifest
 
 
 @click.command("restore")
