@@ -18,6 +18,7 @@ from survey import migrate
 from survey.admin.cli import teams
 from survey.app import create_app
 from survey.auth.cli import users
+from survey.backup.cli import backup, restore
 from survey.cli_support import fail, run
 from survey.config import PROJECT_ROOT, ConfigError
 from survey.db import session_scope
@@ -62,7 +63,7 @@ cli = FlaskGroup(
 )
 
 
-for group in (db, instruments, users, teams, import_, export, report):
+for group in (db, instruments, users, teams, import_, export, report, backup, restore):
     cli.add_command(group)
 
 

@@ -225,6 +225,72 @@ CATALOGUE: Mapping[str, Template] = {
             "point 2 or later."
         )
     ),
+    # backups (survey.backup.services): said on the command line only
+    "backup.exists": Template(
+        _l("%(file)s already exists: give the backup a new name, so no backup is overwritten.")
+    ),
+    "backup.terminal": Template(
+        _l(
+            "survey backup - writes the backup to standard output: pipe it into an encryption "
+            "program, never to a terminal."
+        )
+    ),
+    "backup.io": Template(_l("Cannot write %(file)s: %(reason)s.")),
+    "backup.unreadable": Template(_l("Cannot read %(file)s: %(reason)s.")),
+    "backup.memory": Template(
+        _l(
+            "The database in SURVEY_DATABASE_URL lives in memory only: there is no file to back "
+            "up or to restore into."
+        )
+    ),
+    "backup.no_schema": Template(
+        _l("The database has no schema yet (run survey db upgrade): there is nothing to back up.")
+    ),
+    "backup.database_name": Template(
+        _l("SURVEY_DATABASE_URL must name the database, with no = in its name.")
+    ),
+    "backup.no_tool": Template(
+        _l(
+            "%(tool)s was not found: install PostgreSQL's client programs, of the server's "
+            "version or newer (for example apt-get install postgresql-client)."
+        )
+    ),
+    "backup.tool_failed": Template(_l("%(tool)s failed: %(reason)s")),
+    "backup.restore_failed": Template(
+        _l("%(tool)s failed, and nothing in the database was changed: %(reason)s")
+    ),
+    "backup.not_a_backup": Template(_l("%(file)s is not a survey backup.")),
+    "backup.damaged": Template(
+        _l(
+            "The backup %(file)s is damaged: its database does not match its checksum. "
+            "Nothing was restored; use another backup."
+        )
+    ),
+    "backup.backend": Template(
+        _l(
+            "The backup holds a %(found)s database, but SURVEY_DATABASE_URL names a %(expected)s "
+            "database. Nothing was restored."
+        )
+    ),
+    "backup.revision": Template(
+        _l(
+            "The backup has schema revision %(found)s, but this version of survey has "
+            "%(expected)s. Nothing was restored: restore it with the version of survey that "
+            "made it, then run survey db upgrade."
+        )
+    ),
+    "backup.not_empty": Template(
+        _l(
+            "The database already holds data (%(counts)s). Nothing was restored: restore into "
+            "an empty database, or add --force to replace all of it with the backup."
+        )
+    ),
+    "backup.in_use": Template(
+        _l(
+            "The database file is in use. Nothing was restored: stop the app and every survey "
+            "command, then restore again."
+        )
+    ),
     "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
     "response.reason": Template(_l("Say why the answer is corrected.")),
     "response.submitted_meanwhile": Template(

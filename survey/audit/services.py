@@ -31,6 +31,7 @@ ACTIONS = (
     "team.create",
     "team.update",
     "citizen.enrol",
+    "caseload.view",
     "citizen.view",
     "citizen.transfer",
     "citizen.end",
@@ -53,6 +54,8 @@ ACTIONS = (
     "export",
     "data.export",
     "data.import",
+    "backup.create",
+    "backup.restore",
 )
 
 

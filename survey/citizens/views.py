@@ -55,10 +55,22 @@ def _citizen_or_404(citizen_id: int) -> Citizen:
 @bp.get("")
 @roles_required(*STAFF_ROLES)
 def index() -> ResponseReturnValue:
-    """The citizens this user follows (consultant) or whose team they lead (project leader)."""
+    """The citizens this user follows (consultant) or whose team they lead (project leader).
+    Audited: how many were shown and whether a search was made."""
     db = get_session()
     search, status = request.args.get("q", ""), request.args.get("status", "")
     citizens = services.visible_citizens(db, current_user, search=search, status=status)
+    # Never the search term: it may be a citizen's reference.
+    audit.record(
+        "caseload.view",
+        details={
+            "page": "citizens",
+            "citizens": len(citizens),
+            "search": bool(search.strip()),
+            "status": status if status in {s.value for s in CourseStatus} else None,
+        },
+    )
+    db.commit()
     people = services.people(db, {c.consultant_id for c in citizens})
     plans = services.schedules(db, citizens, today=clock.today(), forms=_form_ids())
     return render_template(
@@ -117,7 +129,7 @@ def view(citizen_id: int) -> ResponseReturnValue:
     db = get_session()
     citizen = _citizen_or_404(citizen_id)
     assert citizen.id is not None
-    audit.record("citizen.view", citizen_id=citizen.id)
+    audit.record("citizen.view", citizen_id=citizen.id, details={"page": "citizen"})
     db.commit()
     plan = services.schedules(db, [citizen], today=clock.today(), forms=_form_ids())[citizen.id]
     consultant = db.get(User, citizen.consultant_id) if citizen.consultant_id else None
@@ -138,6 +150,12 @@ def view(citizen_id: int) -> ResponseReturnValue:
     )
 
 
+def _viewed(citizen: Citizen, page: str) -> None:
+    """Audit a page that shows the citizen, in its own short transaction as the citizen's page."""
+    audit.record("citizen.view", citizen_id=citizen.id, details={"page": page})
+    get_session().commit()
+
+
 def citizen_team(citizen: Citizen) -> Team | None:
     return get_session().get(Team, citizen.team_id)
 
@@ -145,7 +163,8 @@ def citizen_team(citizen: Citizen) -> Team | None:
 @bp.route("/<int:citizen_id>/transfer", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def transfer(citizen_id: int) -> ResponseReturnValue:
-    """Hand the citizen over to another consultant in the team; the history keeps both."""
+    """Hand the citizen over to another consultant in the team; the history keeps both. The
+    page is audited as a view of the citizen."""
     db = get_session()
     citizen = _citizen_or_404(citizen_id)
     form = TransferForm()
@@ -156,6 +175,7 @@ def transfer(citizen_id: int) -> ResponseReturnValue:
     )
     if request.method == "GET":
         form.on.data = clock.today()
+        _viewed(citizen, "transfer")
     if form.validate_on_submit():
         done = _attempt(
             form,
@@ -180,7 +200,8 @@ def transfer(citizen_id: int) -> ResponseReturnValue:
 @bp.route("/<int:citizen_id>/end", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def end(citizen_id: int) -> ResponseReturnValue:
-    """End the course, planned or unplanned, with a reason and a date. Monitoring stops."""
+    """End the course, planned or unplanned, with a reason and a date. Monitoring stops. The
+    page is audited as a view of the citizen."""
     db = get_session()
     citizen = _citizen_or_404(citizen_id)
     if citizen.status != CourseStatus.ACTIVE:
@@ -190,6 +211,7 @@ def end(citizen_id: int) -> ResponseReturnValue:
     form.reason.choices = reason_choices()
     if request.method == "GET":
         form.ended_on.data = clock.today()
+        _viewed(citizen, "end")
     if form.validate_on_submit():
         status, _sep, reason = form.reason.data.partition(":")
         done = _attempt(

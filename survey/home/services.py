@@ -98,6 +98,13 @@ def consultant_home(
     )
 
 
+def citizens_shown(home: ConsultantHome) -> int:
+    """How many citizens the consultant's home page names, for its audit entry."""
+    due = [row.citizen.id for row in (*home.due_soon, *home.overdue)]
+    begun = [row.citizen.id for row in (*home.drafts, *home.recent)]
+    return len({*due, *begun})
+
+
 def _submitted_at(row: ResponseRow) -> datetime:
     # Only submitted responses are recent ones, and a submitted response has this set.
     assert row.response.submitted_at is not None

@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from survey import clock
+from survey import audit, clock
 from survey.db import get_session
 from survey.home import services
 from survey.main import services as main_services
@@ -27,13 +27,18 @@ def form_ids() -> list[str]:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """Who is due, whose form is half done (consultant); are the teams keeping the rhythm
-    (project leader); accounts and the audit trail (admin)."""
+    (project leader); accounts and the audit trail (admin). The consultant's list of citizens
+    is audited as a view of the caseload; the other two show counts only."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     db = get_session()
     today = clock.today()
     if current_user.role is Role.CONSULTANT:
         home = services.consultant_home(db, current_user, today=today, forms=form_ids())
+        audit.record(
+            "caseload.view", details={"page": "home", "citizens": services.citizens_shown(home)}
+        )
+        db.commit()
         return render_template("home/consultant.html", home=home, today=today, titles=form_titles())
     if current_user.role is Role.PROJECT_LEADER:
         teams = services.leader_overview(db, current_user, today=today, forms=form_ids())

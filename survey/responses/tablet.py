@@ -8,6 +8,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from survey import audit
 from survey.db import get_session
 from survey.instruments.asking import Page, pages
 from survey.instruments.schema import InstrumentVersion
@@ -19,6 +20,17 @@ from survey.responses import services as responses
 from survey.responses.flow import handle_page_post, locale, registry, render_page, switch_language
 
 
+def _viewed(response: Response, page: str, **details: object) -> None:
+    """Audit a tablet page that shows the draft, in the claim's transaction (one insert more per
+    page). No one is logged in on the tablet: the entry names no user, the citizen is the reader."""
+    audit.record(
+        "response.view",
+        citizen_id=response.citizen_id,
+        response_id=response.id,
+        details={"page": page, **details},
+    )
+
+
 def _pages(definition: InstrumentVersion, response: Response) -> list[Page]:
     return pages(definition, response.point)
 
@@ -27,7 +39,8 @@ def _pages(definition: InstrumentVersion, response: Response) -> list[Page]:
 @answering
 def page(kiosk: KioskSession, response: Response, number: int) -> ResponseReturnValue:
     """One section of the citizen form, large and calm, with nothing else on the screen.
-    Locked, nothing posted is written; the lock and pause buttons save the page as they lock."""
+    Locked, nothing posted is written; the lock and pause buttons save the page as they lock.
+    Showing it, with its stored answers, is audited."""
     db = get_session()
     definition = responses.definition_of(registry(), response)
     every = _pages(definition, response)
@@ -40,6 +53,7 @@ def page(kiosk: KioskSession, response: Response, number: int) -> ResponseReturn
     if not services.claim(db, kiosk, number):  # locked or sent this very moment
         return redirect(url_for("kiosk.index"))
     if request.method == "GET":
+        _viewed(response, "tablet.page", number=number)
         db.commit()
         answers = responses.stored_answers(db, response, definition)
         form = page_input.blank(current, locale(), answers)
@@ -66,13 +80,14 @@ def page(kiosk: KioskSession, response: Response, number: int) -> ResponseReturn
 @bp.get("/summary")
 @answering
 def summary(kiosk: KioskSession, response: Response) -> ResponseReturnValue:
-    """Before sending: the questions left unanswered, each a tap from its page."""
+    """Before sending: the questions left unanswered, each a tap from its page. Audited."""
     db = get_session()
     definition = responses.definition_of(registry(), response)
     answers = responses.stored_answers(db, response, definition)
     every = _pages(definition, response)
     if not services.claim(db, kiosk, len(every)):
         return redirect(url_for("kiosk.index"))
+    _viewed(response, "tablet.summary")
     db.commit()
     return render_template(
         "kiosk/summary.html",

@@ -96,6 +96,8 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         form.administered_on.data = clock.today()
         form.how.data = form.how.choices[0].value
+        audit.record("citizen.view", citizen_id=citizen.id, details={"page": "start"})
+        db.commit()
     if form.validate_on_submit():
         try:
             response = services.start(
@@ -123,7 +125,8 @@ def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
 
 @bp.route("/responses/<int:response_id>/page/<int:number>", methods=["GET", "POST"])
 def page(response_id: int, number: int) -> ResponseReturnValue:
-    """One section of the form. Every page change saves the draft on the server."""
+    """One section of the form. Every page change saves the draft on the server; showing it,
+    with its stored answers, is audited."""
     db = get_session()
     if not current_user.is_authenticated:
         return _save_after_expiry(response_id, number)
@@ -150,6 +153,7 @@ def page(response_id: int, number: int) -> ResponseReturnValue:
         if number < len(every):
             return redirect(url_for("responses.page", response_id=response.id, number=number + 1))
         return redirect(url_for("responses.review", response_id=response.id))
+    _viewed(response, "page", number=number)
     answers = services.stored_answers(db, response, definition)
     form = page_input.blank(current, locale(), answers)
     return render_page(response, citizen, definition, current, every, form, kiosk=False)
@@ -205,13 +209,24 @@ def to_tablet(response_id: int) -> ResponseReturnValue:
 @bp.get("/responses/<int:response_id>/review")
 @roles_required(*STAFF_ROLES)
 def review(response_id: int) -> ResponseReturnValue:
-    """Every answer before submitting, each a click from its page."""
+    """Every answer before submitting, each a click from its page. Audited."""
     response, citizen, definition = _load(response_id, edit=True)
     if response.status == ResponseStatus.SUBMITTED:
         return redirect(url_for("responses.view", response_id=response.id))
-    audit.record("response.view", citizen_id=citizen.id, response_id=response.id)
-    get_session().commit()
+    _viewed(response, "review")
     return _render_answers("responses/review.html", response, citizen, definition)
+
+
+def _viewed(response: Response, page: str, **details: object) -> None:
+    """Audit a page that shows a response's answers, committed before the page is drawn as on
+    the citizen's page."""
+    audit.record(
+        "response.view",
+        citizen_id=response.citizen_id,
+        response_id=response.id,
+        details={"page": page, **details},
+    )
+    get_session().commit()
 
 
 def _render_answers(
@@ -268,8 +283,7 @@ def view(response_id: int) -> ResponseReturnValue:
     """A response with its answers, version, mode and corrections. Audited."""
     db = get_session()
     response, citizen, definition = _load(response_id, edit=False)
-    audit.record("response.view", citizen_id=citizen.id, response_id=response.id)
-    db.commit()
+    _viewed(response, "response")
     return _render_answers(
         "responses/view.html",
         response,
@@ -284,7 +298,8 @@ def view(response_id: int) -> ResponseReturnValue:
 @bp.route("/responses/<int:response_id>/amend/<code>", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def amend(response_id: int, code: str) -> ResponseReturnValue:
-    """Correct one submitted answer; the original value, who and why are kept."""
+    """Correct one submitted answer; the original value, who and why are kept. Showing the
+    form is audited as a view of the response."""
     db = get_session()
     response, citizen, definition = _load(response_id, edit=True)
     if response.status != ResponseStatus.SUBMITTED or not definition.has_item(code):
@@ -298,6 +313,8 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
     name = field_name(code)
     stored = answers.get(code)
     form = CorrectionForm(data={name: list(stored) if isinstance(stored, tuple) else stored})
+    if request.method == "GET":
+        _viewed(response, "amend", item=code)
     if form.validate_on_submit():
         value = page_input.read(
             Page(0, definition.sections[0], (item,)),

@@ -1,0 +1,1 @@
+"""Backups: the whole database to one file and back (`survey backup`, `survey restore`)."""
