@@ -187,7 +187,7 @@
       var data = new FormData(form);
       if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
       if (problem) { problem.hidden = true; }
-      fetch(form.action, {
+      fetch(form.getAttribute("action"), {  // form.action is its buttons named "action"
         method: "POST", body: data, credentials: "same-origin",
         headers: { "X-Survey-Fetch": "1" }
       }).then(function (response) {

@@ -31,6 +31,8 @@ from survey.models import (
     User,
 )
 from tests.conftest import login
+from tests.web.test_kiosk_safety import World as KioskWorld
+from tests.web.test_kiosk_safety import copy_of
 
 PASSWORD = "a long test passphrase 42"
 POINT = 2
@@ -228,3 +230,31 @@ def test_two_submits_at_once_submit_once_and_tell_the_other_plainly(world: World
         said_already = ["allerede indsendt" in page for page in told]
         assert sorted(said_submitted) == [False, True], point
         assert sorted(said_already) == [False, True], point
+
+
+def test_two_sends_on_the_tablet_and_the_consultants_submit_at_once_submit_once(
+    make_app: Callable[..., Flask], database_url: str
+) -> None:
+    world = KioskWorld(make_app(database_url))
+    consultant = world.consultant()
+    for point in range(2, 2 + TRIALS // 2):
+        tablet, rid = world.tablet(point)
+        tablet.post("/kiosk/page/1", data={"health__mental": "2", "action": "next"})
+        taps = [copy_of(world.app, tablet) for _ in range(2)]
+        replies = race(
+            *(lambda t=tap: t.post("/kiosk/submit") for tap in taps),
+            lambda rid=rid: consultant.post(f"/responses/{rid}/submit"),
+        )
+        assert all(getattr(r, "status_code", 500) == 302 for r in replies), (point, replies)
+        with world.db() as db:
+            submits = db.execute(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "response.submit", AuditEvent.response_id == rid)
+            ).scalar_one()
+            assert db.get(Response, rid).status == ResponseStatus.SUBMITTED
+        assert submits == 1, point
+        for tap in taps:  # each tablet lands on the thank-you page, never an error
+            landed = tap.get("/kiosk", follow_redirects=True)
+            assert landed.status_code == 200, point
+            assert "Tak for dine svar" in landed.get_data(as_text=True), point
