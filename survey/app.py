@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from survey import auth, db, i18n, labels
+from survey import auth, db, i18n, labels, outage
 from survey.admin import bp as admin_bp
 from survey.citizens import bp as citizens_bp
 from survey.config import build_config
@@ -139,14 +139,20 @@ def _error_pages(app: Flask) -> None:
             detail = getattr(error, "description", None)
             if detail == getattr(type(error), "description", None):
                 detail = None
-            if status == 500:  # the failed transaction must not break the error page too
-                db.get_session().rollback()
-            return render_template("errors/error.html", status=status, detail=detail), status
+            if status == 500 and outage.is_database_down(error):
+                return outage.unavailable(error)
+            try:
+                if status == 500:  # the failed transaction must not break the error page too
+                    db.get_session().rollback()
+                return render_template("errors/error.html", status=status, detail=detail), status
+            except outage.DATABASE_DOWN as down:  # the page's menu asks who is logged in
+                return outage.unavailable(down)
 
         return handler
 
     for status in (400, 403, 404, 405, 409, 413, 429, 500):
         app.register_error_handler(status, page(status))
+    outage.init_app(app)
 
 
 def _secure_headers(app: Flask) -> None:

@@ -227,10 +227,17 @@ def unanswered(
 
 def submit(
     db: Session, response: Response, definition: InstrumentVersion, *, actor: User | None
-) -> Response:
-    """Submit once. A second submit of the same draft (double tap, retry) changes nothing."""
-    if response.status == ResponseStatus.SUBMITTED:
-        return response
+) -> bool:
+    """Submit once: say whether this call submitted the draft. A second submit (a double tap, a
+    retry, another device at the same moment) waits for the first, finds it submitted, writes
+    nothing and says False, so one form has one submit and one audit entry."""
+    try:
+        _take_draft(db, response)
+    except ResponseError:  # nothing was written: see what the other submit left
+        db.refresh(response)
+        if response.status == ResponseStatus.SUBMITTED:
+            return False
+        raise
     answers = stored_answers(db, response, definition)
     missing = missing_required(definition, answers, response.point)
     if missing:
@@ -250,7 +257,7 @@ def submit(
         user=actor,
         session=db,
     )
-    return response
+    return True
 
 
 def amend(

@@ -262,9 +262,8 @@ def submit(response_id: int) -> ResponseReturnValue:
     """Submit the draft. A double tap or a retry after a dropped connection stores one response."""
     db = get_session()
     response, _citizen, definition = _load(response_id, edit=True)
-    was_submitted = response.status == ResponseStatus.SUBMITTED
     try:
-        services.submit(db, response, definition, actor=current_user.user)
+        submitted_now = services.submit(db, response, definition, actor=current_user.user)
     except services.ResponseError as exc:
         if exc.code == "response.required":
             flash(str(exc), "error")
@@ -272,8 +271,10 @@ def submit(response_id: int) -> ResponseReturnValue:
         flash(str(exc), "info")
         return redirect(url_for("citizens.view", citizen_id=response.citizen_id))
     db.commit()
-    if not was_submitted:
+    if submitted_now:
         flash(_("The form is submitted."), "success")
+    else:
+        flash(_("The form was already submitted; it is kept as it was submitted."), "info")
     return redirect(url_for("responses.view", response_id=response.id))
 
 

@@ -5,6 +5,12 @@
      server answers, the page's answers wait in this tab's sessionStorage, so a reload puts them
      back (and sends them again) instead of losing them;
    - does not navigate (Next, Back, language, pause) while a save is on its way;
+   - posts the page itself (Next, Back, language, pause) with fetch, the same body the form
+     would send: on success it goes where the server's redirect says; when the server answers
+     503 (the database is down) or cannot be reached, the page stays exactly as typed with a
+     calm message, so the same tap sends it again (nothing of it is stored in the browser for
+     this); any other answer (a page with errors, a refusal) is shown by posting the form the
+     ordinary way;
    - on the citizen's tablet, locks the screen a little before the server would;
    - forms marked data-submit-once are sent once, however often they are tapped. */
 (function () {
@@ -95,8 +101,8 @@
       var timer = null;
       var waiters = [];
 
-      var settle = function () {
-        if (!pending && !inFlight) {
+      var settle = function () {  // a page post waits only for a save already on its way
+        if (!inFlight) {
           var done = waiters; waiters = [];
           done.forEach(function (fn) { fn(); });
         }
@@ -136,8 +142,8 @@
 
       var schedule = function (delay) {
         window.clearTimeout(timer);
-        if (stopped) { settle(); return; }
-        if (!pending) { settle(); return; }
+        settle();
+        if (stopped || !pending) { return; }
         var wait = delay !== undefined ? delay : Math.min(10000, retry ? 1000 * Math.pow(2, retry - 1) : 0);
         timer = window.setTimeout(send, wait);
       };
@@ -145,18 +151,56 @@
       return {
         changed: function (delay) { pending = true; remember(); schedule(delay); },
         flush: function () { if (pending) { send(); } },
-        idle: function () { return !pending && !inFlight; },
         whenIdle: function (fn, limit) {
-          if (!pending && !inFlight) { fn(); return; }
+          if (!inFlight) { fn(); return; }
           var called = false;
           var once = function () { if (!called) { called = true; fn(); } };
           waiters.push(once);
           window.setTimeout(once, limit);  // never hold the citizen longer than this
-          send();
         },
-        cancel: function () { pending = false; stopped = true; window.clearTimeout(timer); forget(); }
+        cancel: function () { pending = false; stopped = true; window.clearTimeout(timer); forget(); },
+        resume: function () { stopped = false; }  // the page post failed: the page is still here
       };
     }());
+
+    var problem = form.querySelector(".save-problem");
+    var showProblem = function (which) {
+      if (!problem) { return; }
+      problem.textContent = problem.dataset[which] || "";
+      problem.hidden = false;
+      problem.focus();
+    };
+
+    // The ordinary post, for the answers only the server's page can show (errors, refusals).
+    var postNatively = function (submitter) {
+      form.dataset.resubmit = "1";
+      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+    };
+
+    var failed = function (which) {
+      delete form.dataset.going;  // the next tap sends the page again
+      saver.resume();
+      showProblem(which);
+    };
+
+    var postPage = function (submitter) {
+      var data = new FormData(form);
+      if (submitter && submitter.name) { data.append(submitter.name, submitter.value); }
+      if (problem) { problem.hidden = true; }
+      fetch(form.getAttribute("action"), {  // form.action is its buttons named "action"
+        method: "POST", body: data, credentials: "same-origin",
+        headers: { "X-Survey-Fetch": "1" }
+      }).then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (response.ok && type.indexOf("application/json") === 0) {
+          return response.json().then(function (reply) {
+            if (reply.location) { window.location.assign(reply.location); } else { postNatively(submitter); }
+          });
+        }
+        if (response.status === 503) { failed("unavailable"); return; }
+        postNatively(submitter);
+      }).catch(function () { failed("unreachable"); });
+    };
 
     form.addEventListener("change", function () { applyConditions(); saver.changed(0); });
     form.addEventListener("input", function (event) {
@@ -166,21 +210,15 @@
       }
     });
     form.addEventListener("submit", function (event) {
-      if (form.dataset.resubmit) { delete form.dataset.resubmit; return; }  // our own, below
-      if (form.dataset.going) { event.preventDefault(); return; }  // a double tap: one post
+      if (form.dataset.resubmit) { delete form.dataset.resubmit; return; }  // our own, above
+      event.preventDefault();
+      if (form.dataset.going) { return; }  // a double tap: one post
       var submitter = event.submitter || null;
-      if (!saver.idle()) {
-        event.preventDefault();
-        form.dataset.going = "1";
-        saver.whenIdle(function () {
-          saver.cancel();
-          form.dataset.resubmit = "1";
-          if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
-        }, 4000);
-        return;
-      }
       form.dataset.going = "1";
-      saver.cancel();  // the page post carries every answer on the page
+      saver.whenIdle(function () {
+        saver.cancel();  // the page post carries every answer on the page
+        postPage(submitter);
+      }, 4000);
     });
     window.addEventListener("pageshow", function (event) {
       if (event.persisted) { delete form.dataset.going; }  // back from the browser's cache
