@@ -28,11 +28,13 @@ def test_login_and_wrong_password(demo_app) -> None:
     assert "Forkert brugernavn eller adgangskode" in page.get_data(as_text=True)
     login(client, "Anne ", "demo-anne-2026")  # user names are trimmed, case-insensitive
     assert client.get("/").status_code == 200
-    assert actions(demo_app)[-3:] == [
+    logins = [entry for entry in actions(demo_app) if entry[0].startswith("login.")]
+    assert logins[-3:] == [
         ("login.failure", "anne"),
         ("login.failure", None),
         ("login.success", "anne"),
     ]
+    assert actions(demo_app)[-1] == ("caseload.view", "anne")  # her home page lists citizens
 
 
 def test_disabled_user_cannot_log_in_and_is_logged_out(demo_app) -> None:
