@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from survey import auth, db, i18n, labels, outage
+from survey import auth, db, i18n, inputs, labels, outage
 from survey.admin import bp as admin_bp
 from survey.citizens import bp as citizens_bp
 from survey.config import build_config
@@ -43,6 +43,7 @@ def create_app(
     _behind_proxies(app)
     _load_instruments(app)
     db.init_app(app)
+    inputs.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)

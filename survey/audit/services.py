@@ -113,7 +113,7 @@ def query(session: Session, chosen: AuditFilter, limit: int | None = 500) -> lis
         statement = statement.where(col(Citizen.reference) == chosen.citizen_reference)
     if chosen.date_from:
         statement = statement.where(col(AuditEvent.at) >= _start_of(chosen.date_from))
-    if chosen.date_to:
+    if chosen.date_to and chosen.date_to < date.max:  # the last day of the calendar: no bound
         statement = statement.where(
             col(AuditEvent.at) < _start_of(chosen.date_to + timedelta(days=1))
         )
