@@ -175,4 +175,9 @@ def _secure_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
+        # Production is served over HTTPS only (SESSION_COOKIE_SECURE): browsers keep to it.
+        if app.config["ENV"] == "production" and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"
+            )
         return response
