@@ -91,23 +91,8 @@ class PathOnlyRequestHandler(WSGIRequestHandler):
         self.log("error", "request refused (%s)", args[0] if args else "-")
 
 
-class WithholdLimiterKey(logging.Filter):
-    """Flask-Limiter logs each limit it enforces with its key, and a login's key is the user
-    name tried: the key is left out."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if str(record.msg).startswith("ratelimit ") and isinstance(args, tuple) and len(args) == 3:
-            record.args = (args[0], "key withheld", args[2])
-        return True
-
-
 def init_app(app: Flask) -> None:
     @app.after_request
     def tag(response: Response) -> Response:
         response.headers.setdefault(REQUEST_ID_HEADER, request_id())
         return response
-
-    limiter_log = logging.getLogger("flask-limiter")
-    if not any(isinstance(f, WithholdLimiterKey) for f in limiter_log.filters):
-        limiter_log.addFilter(WithholdLimiterKey())
