@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from survey import auth, db, i18n, labels, outage
+from survey import auth, db, i18n, inputs, labels, logs, outage
 from survey.admin import bp as admin_bp
 from survey.citizens import bp as citizens_bp
 from survey.config import build_config
@@ -32,17 +32,26 @@ from survey.responses import bp as responses_bp
 from survey.trend import bp as trend_bp
 
 
+class SurveyApp(Flask):
+    """Flask, with a failed request logged without its exception's message (survey.logs)."""
+
+    def log_exception(self, exc_info: logs.ExcInfo) -> None:
+        logs.log_exception(exc_info)
+
+
 def create_app(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
     instance_path: str | None = None,
 ) -> Flask:
     """Build the app. Raises ConfigError or InstrumentErrors with a message naming the problem."""
-    app = Flask("survey", instance_path=instance_path, instance_relative_config=True)
+    app = SurveyApp("survey", instance_path=instance_path, instance_relative_config=True)
     _configure(app, overrides, environ)
     _behind_proxies(app)
     _load_instruments(app)
     db.init_app(app)
+    inputs.init_app(app)
+    logs.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
@@ -166,4 +175,9 @@ def _secure_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")
+        # Production is served over HTTPS only (SESSION_COOKIE_SECURE): browsers keep to it.
+        if app.config["ENV"] == "production" and app.config["HSTS_SECONDS"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={int(app.config['HSTS_SECONDS'])}"
+            )
         return response

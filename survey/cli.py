@@ -27,6 +27,7 @@ from survey.extensions import INSTRUMENTS
 from survey.instruments import InstrumentError, InstrumentErrors
 from survey.instruments.cli import instruments
 from survey.interop.cli import export, import_
+from survey.logs import PathOnlyRequestHandler
 from survey.migrate_cli import db
 from survey.refusals import COMMAND_LANGUAGES, set_command_language
 from survey.reports.cli import report
@@ -127,7 +128,15 @@ def serve(host: str, port: int, debug: bool) -> None:
         )
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     # app.run() refuses to run inside a Flask CLI command; the server it wraps does not.
-    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
+    run_simple(
+        host,
+        port,
+        app,
+        use_reloader=debug,
+        use_debugger=debug,
+        threaded=True,
+        request_handler=PathOnlyRequestHandler,
+    )
 
 
 # --- survey translations ----------------------------------------------------------------------

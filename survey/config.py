@@ -47,6 +47,8 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none).
     "TRUSTED_PROXIES": 0,
     "MAX_UPLOAD_MB": 256,  # an import file; 1,000,000 answer rows are about 60 MB
+    # Strict-Transport-Security in production: browsers keep to HTTPS this long (0: no header).
+    "HSTS_SECONDS": 31536000,
 }
 
 
@@ -66,6 +68,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "LOGIN_DELAY_SECONDS",
         "LOGIN_MAX_DELAY_SECONDS",
         "TRUSTED_PROXIES",
+        "HSTS_SECONDS",
     ):
         if name in found:
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -28,3 +29,9 @@ def needs_rehash(password_hash: str) -> bool:
 def token_digest(token: str) -> str:
     """What the database keeps of a session or kiosk token: a leaked table opens nothing."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def keyed_digest(secret: str, text: str, length: int = 16) -> str:
+    """A short HMAC-SHA256 of `text`: the same text gives the same digest under one app's
+    secret key (so attempts can be counted), and nobody without the key can test a guess."""
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()[:length]

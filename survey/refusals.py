@@ -44,6 +44,15 @@ def _ln(singular: str, plural: str, *, count: str, command: str | None = None) -
 
 
 CATALOGUE: Mapping[str, Template] = {
+    # any request (survey.inputs)
+    "input.control": Template(
+        _l(
+            'The field "%(field)s" holds a character that cannot be saved (a control '
+            "character such as NUL). Remove it and send again."
+        )
+    ),
+    # the audit trail's filter (survey.admin.forms)
+    "audit.period_reversed": Template(_l("The period starts (%(start)s) after it ends (%(end)s).")),
     # accounts (survey.auth.services)
     "account.taken": Template(
         _l("This user name is taken."), command=_l("that user name is taken")

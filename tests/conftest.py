@@ -17,7 +17,7 @@ import pytest
 import redis
 from argon2 import PasswordHasher
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlmodel import Session
 
 from survey import hashing, migrate
@@ -25,6 +25,15 @@ from survey.app import create_app
 from survey.db import get_engine
 from survey.demo import build_demo
 from survey.models import Citizen, Role, Team, User
+
+# The log-grep test: its hooks, here so that they run for the whole session (a conftest that
+# imports the plugin cannot also list it in pytest_plugins).
+from tests.log_leaks import (  # noqa: F401
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    sensitive,
+)
 
 REQUIRE_SYSTEM = os.environ.get("SURVEY_REQUIRE_SYSTEM_TESTS") == "1"
 
@@ -298,10 +307,14 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     migrate.upgrade(app)
     with Session(get_engine(app)) as session:
-        build_demo(
+        summary = build_demo(
             session, app.extensions["survey.instruments"], today=date.fromisoformat(DEMO_TODAY)
         )
         session.commit()
+        # The demo's references and passwords may never be in a log line.
+        sensitive(*session.scalars(select(Citizen.reference)))
+        sensitive(*(account.password for account in summary.accounts))
+        sensitive(*(account.username for account in summary.accounts))
     get_engine(app).dispose()
     return path
 

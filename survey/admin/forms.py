@@ -14,11 +14,12 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from survey.admin.services import NAME_MAX, RANGES
 from survey.forms.base import Form, SelectChoice, choices
 from survey.labels import ROLE_LABELS
+from survey.refusals import Refusal
 
 
 class CheckboxListField(SelectMultipleField):
@@ -125,3 +126,10 @@ class AuditFilterForm(Form):
     citizen = StringField(_l("Citizen reference"), validators=[Optional(), Length(max=40)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field: DateField) -> None:
+        start = self.date_from.data if not self.date_from.errors else None
+        if start and field.data and field.data < start:
+            raise ValidationError(
+                Refusal("audit.period_reversed", "date_to", start=start, end=field.data).message()
+            )

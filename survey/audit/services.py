@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.db import get_session
+from survey.instruments.cells import guard
 from survey.models import AuditEvent, Citizen, User, utcnow
 
 # Every action the trail knows; a test checks each is written where it should be.
@@ -113,7 +114,7 @@ def query(session: Session, chosen: AuditFilter, limit: int | None = 500) -> lis
         statement = statement.where(col(Citizen.reference) == chosen.citizen_reference)
     if chosen.date_from:
         statement = statement.where(col(AuditEvent.at) >= _start_of(chosen.date_from))
-    if chosen.date_to:
+    if chosen.date_to and chosen.date_to < date.max:  # the last day of the calendar: no bound
         statement = statement.where(
             col(AuditEvent.at) < _start_of(chosen.date_to + timedelta(days=1))
         )
@@ -134,16 +135,18 @@ def to_csv(rows: Iterable[tuple]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for event, reference in rows:
+        # Texts someone chose (a name, a reference, an address a proxy passed on) are guarded as
+        # the exports guard them: no spreadsheet runs a cell starting with = + - @ as a formula.
         writer.writerow(
             [
                 event.at.isoformat(),
-                event.username or "",
+                guard(event.username or ""),
                 event.action,
-                reference or "",
+                guard(reference or ""),
                 event.response_id or "",
-                event.target or "",
-                event.ip or "",
-                event.details or "",
+                guard(event.target or ""),
+                guard(event.ip or ""),
+                guard(str(event.details)) if event.details else "",
             ]
         )
     return out.getvalue()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
@@ -15,7 +16,13 @@ from survey import audit
 from survey.auth.password_policy import generate_password, password_problems
 from survey.auth.pins import pin_problems
 from survey.auth.principal import Principal
-from survey.hashing import hash_password, needs_rehash, token_digest, verify_password
+from survey.hashing import (
+    hash_password,
+    keyed_digest,
+    needs_rehash,
+    token_digest,
+    verify_password,
+)
 from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
 from survey.refusals import Refusal
 
@@ -35,13 +42,17 @@ class AccountError(Refusal):
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this name and password, or None; every attempt is audited."""
-    user = session.execute(
-        select(User).where(col(User.username) == username.strip().lower())
-    ).scalar_one_or_none()
+    tried = username.strip().lower()
+    user = session.execute(select(User).where(col(User.username) == tried)).scalar_one_or_none()
     if user is None:
         verify_password(_dummy_hash(), password)
+        # Not the name itself: a password typed in the wrong field would be in the trail.
+        name_hash = keyed_digest(current_app.config["SECRET_KEY"], tried)
         audit.record(
-            "login.failure", username=None, details={"reason": "unknown_user"}, session=session
+            "login.failure",
+            username=None,
+            details={"reason": "unknown_user", "name_hash": name_hash},
+            session=session,
         )
         return None
     if not verify_password(user.password_hash, password):

@@ -17,12 +17,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from survey.access import STAFF_ROLES, roles_required
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.main import services
+from survey.models import Role
 from survey.redirects import local_target
 
 bp = Blueprint("main", __name__)
@@ -61,14 +62,12 @@ def language() -> ResponseReturnValue:
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    """For load balancers and monitoring: database reachable and schema at the newest revision."""
+    """For load balancers and monitoring: ok when the database is reachable and its schema is the
+    newest, else 503. Which schema it is only an administrator is told (it dates the code)."""
     state = services.health(current_app)
-    body = {
-        "status": "ok" if state.ok else "unavailable",
-        "database": state.database,
-        "schema": state.revision,
-        "expected_schema": state.head,
-    }
+    body: dict[str, object] = {"status": "ok" if state.ok else "unavailable"}
+    if current_user.is_authenticated and current_user.role is Role.ADMIN:
+        body.update(database=state.database, schema=state.revision, expected_schema=state.head)
     return jsonify(body), 200 if state.ok else 503
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import and_, case, literal, or_
 
 from survey.clock import ZONE
+from survey.inputs import whole_number
 from survey.models import Citizen, CourseStatus, Mode, Response, ResponseStatus
 from survey.refusals import CATALOGUE, Refusal
 
@@ -43,14 +44,15 @@ def parse_form_versions(registry: Any, texts: Iterable[str]) -> dict[str, set[in
     for text in texts:
         form, _, number = text.partition(":")
         form, number = form.strip(), number.strip()
-        if not form or not number.isdigit() or (form, int(number)) not in known:
+        version = whole_number(number)
+        if not form or version is None or (form, version) not in known:
             listed = ", ".join(f"{f}:{n}" for f, n in sorted(known))
             raise ReportError(
                 f"unknown form version {text!r}; write FORM:N (known: {listed})",
                 "unknown_form_version",
                 version=text,
             )
-        chosen.setdefault(form, set()).add(int(number))
+        chosen.setdefault(form, set()).add(version)
     return chosen
 
 

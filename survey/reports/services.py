@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from survey import clock
+from survey.inputs import whole_number
 from survey.instruments.registry import InstrumentRegistry
 from survey.instruments.schema import Item, ItemType, Kind, ScoreRule
 from survey.reports import builders, queries
@@ -68,18 +69,20 @@ def paired_mode(paired: bool | str | None) -> str | None:
 
 
 def parse_points(text: str) -> tuple[int, ...]:
-    """ "1,3" -> (1, 3); every point a positive whole number, none twice."""
+    """ "1,3" -> (1, 3); every point a positive whole number the database can hold, none
+    twice."""
     points = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
+        number = whole_number(part)
+        if number is None or number < 1:
             raise ReportError(
                 f"a measurement point must be a positive whole number, not {part!r} "
                 f"(write points like 1,3)",
                 "bad_point",
                 point=part,
             )
-        points.append(int(part))
+        points.append(number)
     if len(set(points)) != len(points):
         raise ReportError(
             f"a measurement point is given twice in {text!r}", "repeated_point", points=text

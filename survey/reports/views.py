@@ -29,6 +29,7 @@ from sqlmodel import col
 from survey.access import roles_required
 from survey.audit import services as audit
 from survey.db import get_session
+from survey.inputs import whole_number
 from survey.instruments.schema import CHOICE_TYPES, ItemType
 from survey.labels import STATUS_LABELS
 from survey.models import CourseStatus, Role, Team, TeamMembership, User
@@ -124,9 +125,10 @@ def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
     consultant outside them: 403)."""
     chosen = request.args.get("team", "").strip()
     if chosen:
-        if not chosen.isdigit() or int(chosen) not in {t.id for t in teams}:
+        team_id = whole_number(chosen)
+        if team_id is None or team_id not in {t.id for t in teams}:
             abort(403)
-        scope = [t for t in teams if t.id == int(chosen)]
+        scope = [t for t in teams if t.id == team_id]
     else:
         scope = teams
     mode = request.args.get("mode", "").strip() or None
@@ -134,9 +136,10 @@ def _filters(teams: list[Team]) -> tuple[Filters, list[Team]]:
     consultant = request.args.get("consultant", "").strip()
     if consultant:
         mine = {u.id for u in _my_consultants(teams)}
-        if not consultant.isdigit() or int(consultant) not in mine:
+        consultant_id = whole_number(consultant)
+        if consultant_id is None or consultant_id not in mine:
             abort(403)
-        consultant_ids = frozenset({int(consultant)})
+        consultant_ids = frozenset({consultant_id})
     status = request.args.get("status", "").strip()
     version = request.args.get("form_version", "").strip()
     filters = Filters(

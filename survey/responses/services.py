@@ -336,4 +336,6 @@ def draft_key(response: Response) -> str:
 
 
 def check_draft_key(response: Response, key: str | None) -> bool:
-    return bool(key) and hmac.compare_digest(draft_key(response), key or "")
+    # Bytes: compare_digest refuses a str with non-ASCII characters, and the key is the browser's.
+    given = (key or "").encode()
+    return bool(given) and hmac.compare_digest(draft_key(response).encode(), given)

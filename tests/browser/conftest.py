@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 
 from survey.app import create_app
 from survey.db import get_engine
+from survey.logs import PathOnlyRequestHandler
 from tests.conftest import DEMO_TODAY, missing_system_package
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
@@ -79,7 +80,10 @@ def live_app(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """The live app served on 127.0.0.1 in a thread; yields the base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    # The access log as `survey serve` writes it: paths without their query (the log-grep test).
+    server = make_server(
+        "127.0.0.1", 0, live_app, threaded=True, request_handler=PathOnlyRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
