@@ -401,6 +401,20 @@ class TestResult:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     """the warnings as codes with parameters (docs/reports.md), for the writers to translate"""
 
+    def fields(self) -> dict[str, Any]:
+        """The test as the fields of a table's dict (by, attrition): the JSON contract."""
+        return {
+            "test": self.test,
+            "p_value": self.p_value,
+            "statistic": self.statistic,
+            "dof": self.dof,
+            "effect_size": self.effect_size,
+            "n_tested": self.n_tested,
+            "excluded_special": self.excluded_special,
+            "warning": self.warning,
+            "warnings": self.warnings,
+        }
+
 
 NO_TEST_CATEGORIES = "too few answer categories or groups with answers for a test"
 
@@ -503,15 +517,7 @@ class ByTable:
                 [percent(v, t) for v, t in zip(row, column_totals, strict=True)] for row in m.counts
             ],
             "row_percents": [percent(v, m.n) for v in m.row_totals],
-            "test": self.result.test,
-            "p_value": self.result.p_value,
-            "statistic": self.result.statistic,
-            "dof": self.result.dof,
-            "effect_size": self.result.effect_size,
-            "n_tested": self.result.n_tested,
-            "excluded_special": self.result.excluded_special,
-            "warning": self.result.warning,
-            "warnings": self.result.warnings,
+            **self.result.fields(),
         }
 
 
@@ -987,15 +993,7 @@ class AttritionItem:
             "percents": [
                 [percent(v, t) for v, t in zip(row, n, strict=True)] for row in self.counts
             ],
-            "test": self.result.test,
-            "p_value": self.result.p_value,
-            "statistic": self.result.statistic,
-            "dof": self.result.dof,
-            "effect_size": self.result.effect_size,
-            "n_tested": self.result.n_tested,
-            "excluded_special": self.result.excluded_special,
-            "warning": self.result.warning,
-            "warnings": self.result.warnings,
+            **self.result.fields(),
         }
 
 

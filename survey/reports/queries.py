@@ -477,6 +477,22 @@ def score_cte(
     )
 
 
+def _summary_statement(source: Any, multiply: float, band_maxima: Sequence[float]) -> Any:
+    """Per point of `source` (citizen_id, point, raw): n, the sum and the sum of squares of the
+    raw scores, and how many are at or below each band's maximum (raw × multiply)."""
+    band_columns = [
+        func.sum(case((source.c.raw * literal(multiply) <= literal(limit), 1), else_=0))
+        for limit in band_maxima
+    ]
+    return select(
+        source.c.point,
+        func.count(),
+        func.sum(source.c.raw),
+        func.sum(source.c.raw * source.c.raw),
+        *band_columns,
+    ).group_by(source.c.point)
+
+
 def score_summaries(
     session: Session,
     filters: Filters,
@@ -502,17 +518,7 @@ def score_summaries(
             .having(func.count(distinct(scores.c.point)) == len(set(points)))
         )
         source = select(scores).where(scores.c.citizen_id.in_(keep)).subquery()
-    band_columns = [
-        func.sum(case((source.c.raw * literal(multiply) <= literal(limit), 1), else_=0))
-        for limit in band_maxima
-    ]
-    stmt = select(
-        source.c.point,
-        func.count(),
-        func.sum(source.c.raw),
-        func.sum(source.c.raw * source.c.raw),
-        *band_columns,
-    ).group_by(source.c.point)
+    stmt = _summary_statement(source, multiply, band_maxima)
     summaries = [
         ScoreSummary(
             point=row[0],
@@ -743,17 +749,7 @@ def score_summaries_among(
     of the group, so n may differ by point; the (first, second) raw pairs over two points."""
     scores = score_cte(filters, items, scored, points)
     source = select(scores).where(scores.c.citizen_id.in_(among)).subquery("grouped")
-    band_columns = [
-        func.sum(case((source.c.raw * literal(multiply) <= literal(limit), 1), else_=0))
-        for limit in band_maxima
-    ]
-    stmt = select(
-        source.c.point,
-        func.count(),
-        func.sum(source.c.raw),
-        func.sum(source.c.raw * source.c.raw),
-        *band_columns,
-    ).group_by(source.c.point)
+    stmt = _summary_statement(source, multiply, band_maxima)
     summaries = [
         ScoreSummary(row[0], int(row[1]), int(row[2]), int(row[3]), tuple(int(v) for v in row[4:]))
         for row in session.execute(stmt)
