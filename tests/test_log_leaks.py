@@ -37,3 +37,11 @@ def test_a_marker_in_a_line_is_found_but_not_a_route_word_or_a_number() -> None:
     lines = {"GET /citizens?q=N-2026-001 200", "GET /admin/users 200", "took 2026 ms"}
     found = log_leaks.leaks(lines, {"N-2026-001", "2026", "users", "x"}, {"admin", "users"})
     assert found == [("N-2026-001", "GET /citizens?q=N-2026-001 200")]
+
+
+def test_a_frame_of_a_traceback_is_a_place_not_a_value() -> None:
+    # a test logs in as "root"; a traceback's frames live under /root/.pyenv on this machine
+    frame = '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/flask/app.py", line 9'
+    assert log_leaks.leaks([frame], ["root"], ()) == []
+    found = log_leaks.leaks(["login as root refused"], ["root"], ())
+    assert found == [("root", "login as root refused")]
