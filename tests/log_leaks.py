@@ -73,7 +73,10 @@ def leaks(
     )
     if not ordered:
         return []
-    pattern = re.compile("|".join(re.escape(m) for m in ordered))
+    # whole words only: "root" (a test's user) is no leak in SQLAlchemy's `_to_root=True`
+    pattern = re.compile(
+        r"(?<![A-Za-z0-9_])(?:" + "|".join(re.escape(m) for m in ordered) + r")(?![A-Za-z0-9_])"
+    )
     return [
         (found.group(0), line)
         for line in sorted(lines)

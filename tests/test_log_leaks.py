@@ -43,5 +43,7 @@ def test_a_frame_of_a_traceback_is_a_place_not_a_value() -> None:
     # a test logs in as "root"; a traceback's frames live under /root/.pyenv on this machine
     frame = '  File "/root/.pyenv/versions/3.11.7/lib/python3.11/flask/app.py", line 9'
     assert log_leaks.leaks([frame], ["root"], ()) == []
+    code = "    trans.commit(_to_root=True)"  # a traceback's line of code: a word, not the value
+    assert log_leaks.leaks([code], ["root"], ()) == []
     found = log_leaks.leaks(["login as root refused"], ["root"], ())
     assert found == [("root", "login as root refused")]
