@@ -41,18 +41,18 @@ def _registry() -> InstrumentRegistry:
 @roles_required(Role.ADMIN)
 def upload() -> ResponseReturnValue:
     """Upload a citizens or answers file: checked in full, then written all at once or not at
-    all. The file goes to a temporary file, never into memory, and is deleted afterwards."""
+    all. It is read from the request's own spooled file (memory up to 500 KB, then an unnamed
+    temporary file), so no copy of it has a name on disk, not even when the worker is killed."""
     form = ImportForm()
     result = None
     if form.validate_on_submit():
         db = get_session()
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload.csv"
-            form.file.data.save(path)
+        text = io.TextIOWrapper(form.file.data.stream, encoding="utf-8-sig", newline="")
+        try:
             if form.kind.data == "citizens":
                 result = importing.import_citizens(
                     db,
-                    path,
+                    text,
                     actor=current_user.user,
                     today=clock.today(),
                     dry_run=form.dry_run.data,
@@ -61,11 +61,13 @@ def upload() -> ResponseReturnValue:
                 result = importing.import_responses(
                     db,
                     _registry(),
-                    path,
+                    text,
                     actor=current_user.user,
                     today=clock.today(),
                     dry_run=form.dry_run.data,
                 )
+        finally:
+            text.detach()  # the request closes its file
         # Always commit: on success the rows and their audit entry, on refusal or a dry run
         # only the audit entry (the service has already rolled its writes back).
         db.commit()
