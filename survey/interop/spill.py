@@ -87,6 +87,10 @@ class Spill:
         self._flush_rows()
         self._db.execute("CREATE INDEX row_by_response ON row (citizen, point, form, line)")
 
+    def citizens(self) -> int:
+        """How many citizens the rows name (the checking pass goes one citizen at a time)."""
+        return int(self._db.execute("SELECT COUNT(DISTINCT citizen) FROM row").fetchone()[0])
+
     def sorted_rows(self) -> Iterator[tuple]:
         """(line, citizen, point, form, form_version, administered_on, mode, item, value),
         by citizen, point, form and line."""

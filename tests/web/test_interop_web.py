@@ -47,7 +47,9 @@ def upload(client, kind: str, content: bytes, dry_run: bool = False):
     data = {"kind": kind, "file": (io.BytesIO(content), "data.csv")}
     if dry_run:
         data["dry_run"] = "y"
-    return client.post("/admin/import", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/admin/import", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
 
 
 CITIZENS = (
@@ -84,7 +86,7 @@ def test_a_bad_file_is_refused_with_line_numbers_and_nothing_is_written(demo_app
     )
     response = upload(admin, "responses", bad)
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "nothing was written" in page or "intet blev gemt" in page.lower()
     assert "Linje 2" in page
     assert count(demo_app, Response) == before
@@ -321,7 +323,7 @@ def test_a_header_of_many_columns_gets_a_short_page(demo_app) -> None:
     header = ",".join(f"column{n}" for n in range(40_000)).encode()
     response = upload(admin, "responses", header + b"\r\n")
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "longer than 10000 characters" in page or "længere end 10000 tegn" in page
     assert "column9999" not in page
     assert len(page) < 50_000
