@@ -119,10 +119,10 @@ JOB_KIND_LABELS = {
     "import.responses": _l("Answers file"),
 }
 JOB_STATE_LABELS = {
-    "queued": _l("Waiting"),
-    "running": _l("Running"),
-    "done": _l("Done"),
-    "failed": _l("Stopped"),
+    "queued": pgettext("job", "Waiting"),
+    "running": pgettext("job", "Running"),
+    "done": pgettext("job", "Done"),
+    "failed": pgettext("job", "Stopped"),
 }
 
 
