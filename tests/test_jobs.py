@@ -303,3 +303,19 @@ def test_the_progress_reads_in_danish(make_app) -> None:
         assert job_phase_text(job) == "Filen læses: 45\xa0%"
         job.phase, job.done, job.total = "checking", 1200, 5000
         assert job_phase_text(job) == "Filen kontrolleres borger for borger: 1.200 af 5.000"
+
+
+def test_a_worker_without_a_shared_queue_says_what_to_set(make_app) -> None:
+    from survey.cli import cli
+
+    app = make_app(JOBS="thread")
+    result = app.test_cli_runner().invoke(cli, ["worker"])
+    assert result.exit_code == 1
+    assert "SURVEY_JOBS=redis://" in result.output
+
+
+def test_a_wrong_jobs_setting_is_named(make_app) -> None:
+    from survey.config import ConfigError
+
+    with pytest.raises(ConfigError, match="SURVEY_JOBS is 'rabbit://x'"):
+        make_app(JOBS="rabbit://x")
