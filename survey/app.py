@@ -24,6 +24,7 @@ from survey.instruments.asking import describe, describe_condition
 from survey.instruments.types import check_item_types
 from survey.interop.views import bp as interop_bp
 from survey.jobs import queue as jobs_queue
+from survey.kiosk import handover
 from survey.kiosk.guard import guard as kiosk_guard
 from survey.kiosk.views import bp as kiosk_bp
 from survey.main import bp as main_bp
@@ -115,7 +116,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _unauthorized() -> ResponseReturnValue:
-    """Not logged in (or the session ran out): to the login page, then back here."""
+    """Not logged in (or the session ran out): to the login page, then back here. The second
+    tap of a hand-over goes to the tablet the first one made (survey.kiosk.handover)."""
+    tablet = handover.second_tap()
+    if tablet is not None:
+        return tablet
     if g.get("session_expired"):
         flash(_("You were logged out after a while without activity. Please log in again."), "info")
     else:

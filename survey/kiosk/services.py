@@ -30,11 +30,14 @@ from survey.models import (
     Response,
     ResponseStatus,
     User,
+    UserSession,
     utcnow,
 )
 from survey.refusals import Refusal
 
 SESSION_KEY = "kiosk"
+# How long after a hand-over its second tap still finds the tablet (see `handed_from`).
+SECOND_TAP = timedelta(seconds=60)
 # Wrong unlocks a tablet takes before it ends; then only a full login continues the draft.
 MAX_UNLOCK_ATTEMPTS = 5
 
@@ -55,6 +58,32 @@ def _token_for(response: Response, login_token: str) -> str:
     secret = current_app.config["SECRET_KEY"].encode()
     message = f"kiosk:{response.id}:{token_digest(login_token)}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+def handed_from(db: Session, login_token: str, within: timedelta = SECOND_TAP) -> Handed | None:
+    """The tablet a login became in the last `within`: the second of two taps on "hand over"
+    reaches the server after the first ended the login. It is the same tablet (the token is
+    derived from the login and the draft), so that request gets it too, instead of the login
+    page whose cookie would replace the tablet's. None for any other ended login."""
+    login = db.get(UserSession, token_digest(login_token))
+    now = utcnow()
+    if login is None or login.revoked_at is None or login.revoked_at < now - within:
+        return None
+    recent = db.execute(
+        select(KioskSession).where(
+            col(KioskSession.consultant_id) == login.user_id,
+            col(KioskSession.ended_at).is_(None),
+            col(KioskSession.created_at) >= now - within,
+        )
+    ).scalars()
+    for kiosk in recent:
+        response = db.get(Response, kiosk.response_id)
+        if response is None:
+            continue
+        token = _token_for(response, login_token)
+        if hmac.compare_digest(token_digest(token), kiosk.id):
+            return Handed(kiosk, token)
+    return None
 
 
 def can_hand_over(response: Response) -> bool:

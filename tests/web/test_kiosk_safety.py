@@ -190,6 +190,41 @@ def test_the_login_before_the_hand_over_is_not_the_one_after_the_unlock(world: W
         assert after["_user_id"] != old["_user_id"]
 
 
+def test_the_second_tap_of_a_hand_over_lands_on_the_same_tablet(world: World) -> None:
+    """A double tap whose second request the server reads after the first ended the login (the
+    race the browser test hit under load): it used to get the login page, and its cookie (the
+    old login's, with a flash) replaced the tablet's, so the tablet showed "log in". It now
+    finds the tablet the first tap made, in this browser."""
+    browser = world.consultant()
+    second_tap = copy_of(world.app, browser)  # the same cookie, sent with the second request
+    data = {"administered_on": "2026-02-01", "how": "self"}
+    first = browser.post(world.start_url(), data=data)
+    assert first.headers["Location"] == "/kiosk"
+    second = second_tap.post(world.start_url(), data=data)
+    assert second.headers["Location"] == "/kiosk"
+    with browser.session_transaction() as one, second_tap.session_transaction() as other:
+        assert one["kiosk"] == other["kiosk"]
+        assert "_user_id" not in other
+    assert second_tap.get("/kiosk").headers["Location"].startswith("/kiosk/page/")
+    assert world.active_kiosks(world.draft_id()) == 1
+    # Not a way back in: the old login reaches nothing else, and the window closes.
+    assert copy_of(world.app, second_tap).get("/citizens").status_code == 403  # a tablet now
+    late = world.consultant()
+    late_copy = copy_of(world.app, late)
+    late.post(world.start_url(point=3), data=data)
+    with world.db() as db:
+        db.execute(
+            update(UserSession)
+            .where(UserSession.user_id == world.consultant_id)
+            .where(UserSession.revoked_at.is_not(None))
+            .values(revoked_at=utcnow() - timedelta(minutes=2))
+        )
+        db.commit()
+    assert (
+        late_copy.post(world.start_url(point=3), data=data).headers["Location"].startswith("/login")
+    )
+
+
 def test_two_hand_overs_at_once_give_one_kiosk(world: World) -> None:
     browser = world.consultant()
     # The draft exists (a first tap); the double tap then races two hand-overs of it.
