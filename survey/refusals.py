@@ -51,6 +51,9 @@ CATALOGUE: Mapping[str, Template] = {
             "character such as NUL). Remove it and send again."
         )
     ),
+    "input.unnamed": Template(
+        _l("The form was sent with a field that has no name. Reload the page and send it again.")
+    ),
     # the audit trail's filter (survey.admin.forms)
     "audit.period_reversed": Template(_l("The period starts (%(start)s) after it ends (%(end)s).")),
     # accounts (survey.auth.services)
