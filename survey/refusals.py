@@ -305,6 +305,12 @@ CATALOGUE: Mapping[str, Template] = {
     ),
     "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
     "response.reason": Template(_l("Say why the answer is corrected.")),
+    "response.not_asked": Template(
+        _l(
+            "This question is not asked at this measurement, given the other answers, so it "
+            "cannot be answered."
+        )
+    ),
     "response.submitted_meanwhile": Template(
         _l("The form was submitted meanwhile; nothing more was saved.")
     ),
