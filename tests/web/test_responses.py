@@ -312,6 +312,23 @@ def test_a_correction_cannot_answer_a_question_that_is_not_asked(
         assert db.execute(select(func.count()).select_from(ResponseChange)).scalar_one() == 0
 
 
+def test_a_correction_sent_with_a_field_it_does_not_have_is_refused(
+    demo_app, anne, citizen_id
+) -> None:
+    """The correction read its post without catching TamperedPost (a 500; found by
+    tests/web/test_fuzz_routes.py); the pages answer it with a 400, so does the correction."""
+    rid = start(anne, citizen_id)
+    anne.post(f"/responses/{rid}/page/1", data={"staff__diagnosis": "2"})
+    anne.post(f"/responses/{rid}/submit")
+    refused = anne.post(
+        f"/responses/{rid}/amend/staff.diagnosis",
+        data={"staff__diagnosis": "1", "reason": "Tastefejl", "staff__medication": "1"},
+    )
+    assert refused.status_code == 400
+    assert "Intet fra den blev gemt." in html.unescape(refused.text)
+    assert answers(demo_app, rid) == {"staff.diagnosis": ["2"]}
+
+
 def test_an_expired_login_saves_the_page_before_asking_for_the_password(
     demo_app, anne, citizen_id
 ) -> None:
