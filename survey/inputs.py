@@ -1,6 +1,7 @@
 """Request input the database cannot hold is refused at the door, in one place each: a number
 past the database's integer (no such row: 404), a control character in a text (400 naming the
-field). Past this, views and services only see values both databases can take."""
+field), a form field without a name (400). Past this, views and services only see values both
+databases can take, under names that are text."""
 
 from __future__ import annotations
 
@@ -46,10 +47,14 @@ def has_control_character(text: str) -> bool:
 
 def refuse_control_characters() -> None:
     """Before every view: a query, form or path value with a control character is a 400 page
-    that names the field, before any code can pass it to the database."""
+    that names the field, before any code can pass it to the database. So is a form field
+    without a name (a multipart part with no name: Werkzeug keys it None), which no page of
+    ours sends and which the views' code, reading names as text, cannot take."""
     sources: list[Any] = [request.args, request.form]
     for source in sources:
         for name, value in source.items(multi=True):
+            if not isinstance(name, str):
+                abort(400, description=Refusal("input.unnamed").message())
             if has_control_character(name) or has_control_character(value):
                 abort(400, description=Refusal("input.control", name, field=_shown(name)).message())
     for name, value in (request.view_args or {}).items():

@@ -52,6 +52,9 @@ CATALOGUE: Mapping[str, Template] = {
             "character such as NUL). Remove it and send again."
         )
     ),
+    "input.unnamed": Template(
+        _l("The form was sent with a field that has no name. Reload the page and send it again.")
+    ),
     # the audit trail's filter (survey.admin.forms)
     "audit.period_reversed": Template(_l("The period starts (%(start)s) after it ends (%(end)s).")),
     # accounts (survey.auth.services)
@@ -303,6 +306,12 @@ CATALOGUE: Mapping[str, Template] = {
     ),
     "response.not_submitted": Template(_l("Only a submitted form can be corrected.")),
     "response.reason": Template(_l("Say why the answer is corrected.")),
+    "response.not_asked": Template(
+        _l(
+            "This question is not asked at this measurement, given the other answers, so it "
+            "cannot be answered."
+        )
+    ),
     "response.submitted_meanwhile": Template(
         _l("The form was submitted meanwhile; nothing more was saved.")
     ),

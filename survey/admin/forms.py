@@ -8,7 +8,6 @@ from wtforms import (
     BooleanField,
     DateField,
     Field,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -17,7 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from survey.admin.services import NAME_MAX, RANGES
-from survey.forms.base import Form, SelectChoice, choices
+from survey.forms.base import Form, IntegerField, SelectChoice, choices
 from survey.labels import ROLE_LABELS
 from survey.refusals import Refusal
 

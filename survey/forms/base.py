@@ -4,7 +4,9 @@ catalog, since WTForms ships no Danish translation."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+import wtforms
 from flask_babel import get_translations, lazy_gettext, lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import Field
@@ -12,6 +14,8 @@ from wtforms import Field
 # WTForms 3.3 added SelectChoice; types-WTForms (3.2) does not know it yet, so it is Any here.
 # Forms import it from this module, so that this is the one place that says so.
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # see above
+
+from survey.inputs import DATABASE_INT_MAX
 
 
 def choices(
@@ -26,6 +30,19 @@ def add_error(field: Field, message: str) -> None:
 
     WTForms types `errors` as a read-only sequence (a tuple until the form is validated)."""
     field.errors = [*field.errors, message]
+
+
+class IntegerField(wtforms.IntegerField):
+    """WTForms' IntegerField for every whole number a form takes: one past the database's
+    integer is "Not a valid integer value.", like a word. No item's range or setting comes near
+    it, and WTForms' NumberRange fails on a number too large for a float (a few hundred
+    digits) with OverflowError, a 500."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and not -DATABASE_INT_MAX <= self.data <= DATABASE_INT_MAX:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
 
 
 class _CatalogTranslations:

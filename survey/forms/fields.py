@@ -7,7 +7,6 @@ from collections.abc import Callable
 from wtforms import (
     DateField,
     Field,
-    IntegerField,
     RadioField,
     SelectMultipleField,
     TextAreaField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from survey.forms.base import SelectChoice, choices
+from survey.forms.base import IntegerField, SelectChoice, choices
 from survey.instruments.schema import Item, ItemType
 
 FieldFactory = Callable[[Item, str], Field]

@@ -15,6 +15,8 @@ from typing import IO, TYPE_CHECKING, Protocol
 
 from openpyxl.cell import WriteOnlyCell
 
+from survey.inputs import has_control_character
+
 # The cell format answer values share with the item types (FORMULA_STARTS, guard, unguard)
 # lives with them; the rest of interop imports it from here.
 from survey.instruments.cells import FORMULA_STARTS as FORMULA_STARTS
@@ -101,6 +103,13 @@ def spreadsheet_row(sheet: WriteOnlyWorksheet, values: Iterable[object]) -> list
     return row
 
 
+def _control() -> str:
+    return _(
+        "the line holds a character that cannot be saved (a control character such as NUL); "
+        "remove it and import the file again."
+    )
+
+
 def _not_utf8() -> str:
     return _(
         'the file is not UTF-8 text (in Excel: save as "CSV UTF-8"); the problem is on this '
@@ -149,13 +158,17 @@ def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
 
     The delimiter is whichever of , and ; the header line holds more of; the header must name
     exactly `columns`, in any order. Blank lines are skipped. A record with the wrong number of
-    fields still comes out, with None for the missing fields and the extra ones under "".
+    fields still comes out, with None for the missing fields and the extra ones under "". A
+    control character (NUL and the like, which PostgreSQL cannot store) refuses the file at
+    its line, as a byte that is not UTF-8 does.
     """
     try:
         first = stream.readline(HEADER_CHARS + 1)
     except UnicodeDecodeError:
         raise FileRefused(Problem(1, _not_utf8())) from None
     header_line = first.lstrip("\ufeff")
+    if has_control_character(header_line):
+        raise FileRefused(Problem(1, _control()))
     if not header_line.strip():
         raise FileRefused(Problem(1, _("the file is empty; the first line must be the header.")))
     if len(first) > HEADER_CHARS:
@@ -192,6 +205,8 @@ def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
                 )
             ) from None
         start, previous_end = previous_end + 1, reader.line_num + 1
+        if has_control_character("".join(row)):  # as the pages refuse it (survey.inputs)
+            raise FileRefused(Problem(start, _control()))
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         fields: dict[str, str] = dict(zip(header, row, strict=False))

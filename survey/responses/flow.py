@@ -69,13 +69,13 @@ def switch_language(action: str) -> bool:
     return False
 
 
-def handle_page_post(
-    response: Response, definition: InstrumentVersion, page: Page, actor: User | None
+def read_post(
+    page: Page, definition: InstrumentVersion, extra: frozenset[str] = frozenset()
 ) -> page_input.PageInput:
-    """Save a posted page: valid answers are stored even when another field has an error."""
-    db = get_session()
+    """The posted page (or correction), read; a post no page of ours sends is a 400 saying so,
+    and nothing of it is saved."""
     try:
-        given = page_input.read(page, definition, locale(), request.form)
+        return page_input.read(page, definition, locale(), request.form, extra)
     except page_input.TamperedPost as exc:
         abort(
             400,
@@ -85,6 +85,14 @@ def handle_page_post(
                 detail=str(exc),
             ),
         )
+
+
+def handle_page_post(
+    response: Response, definition: InstrumentVersion, page: Page, actor: User | None
+) -> page_input.PageInput:
+    """Save a posted page: valid answers are stored even when another field has an error."""
+    db = get_session()
+    given = read_post(page, definition)
     try:
         services.save_answers(db, response, definition, given.values, actor=actor)
     except services.ResponseError as exc:  # submitted meanwhile (another device, a double tap)

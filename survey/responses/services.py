@@ -270,48 +270,55 @@ def amend(
     reason: str,
     actor: User,
 ) -> None:
-    """Correct a submitted answer; the old value, who changed it and why go to the history."""
+    """Correct a submitted answer; the old value, who changed it and why go to the history.
+
+    What is asked follows the answers, as on the form's pages (`asking.visible`): a question
+    the respondent is not asked at this point, given the other answers, cannot be answered, and
+    a correction that makes another question no longer asked removes its answer, with its own
+    entry in the history."""
     if response.status != ResponseStatus.SUBMITTED:
         raise ResponseError("response.not_submitted", "reason")
     if not reason.strip():
         raise ResponseError("response.reason", "reason")
     assert response.id is not None
-    item = definition.item(item_code)
-    old = [
-        a.value
-        for a in db.execute(
-            select(Answer)
-            .where(col(Answer.response_id) == response.id, col(Answer.item_code) == item_code)
-            .order_by(col(Answer.position))
-        ).scalars()
-    ]
-    new = answer_values.encode(item, value) if value is not None else []
-    if old == new:
+    texts = answer_rows.texts_of(db, [response.id]).get(response.id, {})
+    after = answer_rows.decode(definition, texts, response.id)
+    after.pop(item_code, None)
+    if value is not None:
+        after[item_code] = value
+    shown = visible(definition, after, response.point)
+    if value is not None and item_code not in shown:
+        raise ResponseError("response.not_asked", "reason")
+    new = answer_values.encode(definition.item(item_code), value) if value is not None else []
+    if texts.get(item_code, []) == new:
         raise ResponseError("response.unchanged", "reason")
+    no_longer_asked = sorted(code for code in after if code not in shown)
+    changed = [item_code, *no_longer_asked]
     db.execute(
         delete(Answer).where(
-            col(Answer.response_id) == response.id, col(Answer.item_code) == item_code
+            col(Answer.response_id) == response.id, col(Answer.item_code).in_(changed)
         )
     )
     for position, text in enumerate(new):
         db.add(Answer(response_id=response.id, item_code=item_code, position=position, value=text))
-    db.add(
-        ResponseChange(
-            response_id=response.id,
-            item_code=item_code,
-            old_value=old,
-            new_value=new,
-            reason=reason.strip(),
-            changed_by_id=actor.id,
+    for code in changed:
+        db.add(
+            ResponseChange(
+                response_id=response.id,
+                item_code=code,
+                old_value=texts.get(code, []),
+                new_value=new if code == item_code else [],
+                reason=reason.strip(),
+                changed_by_id=actor.id,
+            )
         )
-    )
     audit.record(
         "response.amend",
         citizen_id=response.citizen_id,
         response_id=response.id,
         user=actor,
         session=db,
-        details={"items": [item_code]},
+        details={"items": changed},
     )
 
 

@@ -35,7 +35,14 @@ from survey.kiosk.services import can_hand_over
 from survey.models import Citizen, Mode, Response, ResponseStatus, User
 from survey.responses import pages as page_input
 from survey.responses import services
-from survey.responses.flow import handle_page_post, locale, registry, render_page, switch_language
+from survey.responses.flow import (
+    handle_page_post,
+    locale,
+    read_post,
+    registry,
+    render_page,
+    switch_language,
+)
 from survey.responses.forms import AmendForm, StartForm
 from survey.schedule import MAX_POINT
 
@@ -317,12 +324,8 @@ def amend(response_id: int, code: str) -> ResponseReturnValue:
     if request.method == "GET":
         _viewed(response, "amend", item=code)
     if form.validate_on_submit():
-        value = page_input.read(
-            Page(0, definition.sections[0], (item,)),
-            definition,
-            locale(),
-            request.form,
-            extra=frozenset({"reason"}),
+        value = read_post(
+            Page(0, definition.sections[0], (item,)), definition, extra=frozenset({"reason"})
         ).values.get(code)
         try:
             services.amend(

@@ -129,6 +129,22 @@ def test_reading_a_page_keeps_valid_values_and_flags_the_rest(app) -> None:
 
 
 @pytest.mark.parametrize(
+    "number", ["9" * 400, "-" + "9" * 400, "2147483648"], ids=["huge", "-huge", "int32+1"]
+)
+def test_a_number_past_the_databases_integer_is_no_number(app, number: str) -> None:
+    """WTForms' NumberRange raised OverflowError on a number too large for a float, a 500
+    (found by tests/web/test_fuzz_routes.py); now it is an error on the field."""
+    staff = app.extensions["survey.instruments"].get("staff", 1)
+    employment_page = next(p for p in pages(staff, 2) if p.section.id == "employment")
+    post = MultiDict({"staff__employment": "1", "staff__employment_hours": number})
+    with app.test_request_context(method="POST", data=post):
+        read = page_input.read(employment_page, staff, "da", post)
+    assert read.values["staff.employment"] == 1
+    assert "staff.employment_hours" not in read.values
+    assert "Ikke et helt tal." in read.form.errors["staff__employment_hours"]
+
+
+@pytest.mark.parametrize(
     ("key", "message"),
     [
         ("staff__employment", "item staff.employment is not on page 1"),

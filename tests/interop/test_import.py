@@ -600,6 +600,32 @@ def test_a_file_that_is_not_utf8_is_refused(hand_sqlite_app: Flask, tmp_path: Pa
     assert counts(hand_sqlite_app) == before
 
 
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("citizens", citizens_csv([good_citizen(consultant="anne\x00")])),
+        ("citizens", citizens_csv([good_citizen(citizen="C-\x009")])),
+        ("responses", responses_csv([answer("hand.single", 1, citizen="H-1\x00")])),
+        ("responses", responses_csv([answer("hand.note", "en\x00note")])),
+        ("responses", responses_csv([answer("hand.note", "et\x07bip")])),
+    ],
+    ids=["consultant", "citizen", "reference", "text", "bell"],
+)
+def test_a_control_character_in_a_file_is_refused_on_its_line(
+    hand_app: Flask, kind: str, text: str
+) -> None:
+    """PostgreSQL cannot store NUL: a consultant or reference holding one reached its query
+    and failed there (DataError, a 500 on the upload page; found by
+    tests/web/test_fuzz_imports.py). Now the file is refused at the line, as the pages refuse
+    the character (survey.inputs)."""
+    assert_refused(hand_app, text, 2, "a control character such as NUL", kind)
+
+
+def test_a_control_character_in_the_header_is_refused_on_line_1(hand_sqlite_app: Flask) -> None:
+    text = "\x00" + responses_csv([answer("hand.single", 1)])
+    assert_refused(hand_sqlite_app, text, 1, "a control character such as NUL")
+
+
 def test_points_written_with_a_leading_zero_are_the_same_point(hand_sqlite_app: Flask) -> None:
     rows = [answer("hand.single", 1), answer("hand.count", 2)]
     rows[1][1] = "01"

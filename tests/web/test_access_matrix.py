@@ -204,9 +204,13 @@ def test_every_route_has_expectations(demo_app) -> None:
 
 @pytest.fixture
 def targets(demo_app) -> dict[str, int]:
+    return make_targets(demo_app)
+
+
+def make_targets(app) -> dict[str, int]:
     """Anne's citizens and responses to try every route on: a staff-form draft at point 31 and a
     submitted staff form at point 32 (points the demo never reaches)."""
-    with Session(get_engine(demo_app), expire_on_commit=False) as db:
+    with Session(get_engine(app), expire_on_commit=False) as db:
         anne = db.execute(select(User).where(User.username == "anne")).scalar_one()
         citizens = (
             db.execute(select(Citizen).where(Citizen.consultant_id == anne.id).order_by(Citizen.id))

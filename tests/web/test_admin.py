@@ -205,3 +205,15 @@ def test_survey_teams_sets_and_clears_targets(app) -> None:
     typo = runner.invoke(teams, ["create", "Team Vest", "--target-education", "lots"])
     assert typo.exit_code == 2
     assert "is not a share such as 0.25" in typo.stderr
+
+
+def test_a_number_of_hundreds_of_digits_in_the_team_form_is_refused(demo_app) -> None:
+    """It overflowed WTForms' range check (OverflowError, a 500; found by the route fuzzing)."""
+    admin = _admin(demo_app)
+    for field in ("measurement_interval_months", "window_days"):
+        rhythm = {"name": "Team Vest", "measurement_interval_months": 3, "window_days": 21}
+        response = admin.post("/admin/teams/new", data={**rhythm, field: "9" * 400})
+        assert response.status_code == 422, field
+        assert "Ikke et helt tal." in response.get_data(as_text=True)
+    with Session(get_engine(demo_app)) as db:
+        assert db.execute(select(Team).where(Team.name == "Team Vest")).first() is None

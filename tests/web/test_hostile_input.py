@@ -296,3 +296,19 @@ def test_a_draft_key_with_other_letters_is_a_wrong_key(demo_app: Flask, targets)
     )
     assert saved.status_code == 302
     assert "/login" in saved.headers["Location"]
+
+
+def test_a_form_field_without_a_name_is_refused_not_a_500(demo_app: Flask, targets) -> None:
+    """A multipart part without a name (Werkzeug keys it None) failed the door's own check with
+    TypeError, and past it the page's reader (found by tests/web/test_fuzz_routes.py)."""
+    body = (
+        b"--b\r\nContent-Disposition: form-data\r\n\r\n1\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="health__mental"\r\n\r\n2\r\n--b--\r\n'
+    )
+    kind = "multipart/form-data; boundary=b"
+    anonymous = demo_app.test_client().post("/login", data=body, content_type=kind)
+    assert anonymous.status_code == 400
+    assert "Formularen blev sendt med et felt uden navn." in anonymous.text
+    client = client_for(demo_app, "consultant", targets)
+    page = client.post(f"/responses/{targets['draft']}/page/1", data=body, content_type=kind)
+    assert page.status_code == 400
