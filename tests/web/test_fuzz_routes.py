@@ -15,7 +15,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -36,11 +35,9 @@ from tests.web.fuzzing import (
     all_names,
     answer_problems,
     budget,
-    build_world,
     item_alternatives,
     iter_post_rules,
     page_answers,
-    postgres_world,
     sample,
     send,
     tampered,
@@ -367,9 +364,9 @@ def fuzz(world: World, endpoint: str, rule: str, role: str, examples: int) -> No
 # --- the tests ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def world(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(demo_database, tmp_path_factory.mktemp("fuzz-routes"))
+@pytest.fixture
+def world(fuzz_world: World) -> World:
+    return fuzz_world  # tests/web/conftest.py: one world for the session
 
 
 def test_every_post_route_has_a_body_to_tamper_with(world: World) -> None:
@@ -397,11 +394,9 @@ def test_hostile_posts_never_fail_nor_store_a_wrong_answer(
     fuzz(world, endpoint, rule, role, DEEP if reaches(endpoint, role) else SHALLOW)
 
 
-@pytest.fixture(scope="module")
-def postgres(world: World, postgres_server: str):
-    twin, store = postgres_world(world, postgres_server)
-    yield twin
-    store.drop_all()
+@pytest.fixture
+def postgres(fuzz_postgres_world: World) -> World:
+    return fuzz_postgres_world
 
 
 @pytest.mark.postgresql
