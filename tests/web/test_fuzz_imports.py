@@ -45,7 +45,7 @@ from tests.web.fuzzing import (
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
-SERVICE, PAGE, POSTGRES = 40, 25, 12
+SERVICE, PAGE, POSTGRES = 40, 25, 20
 # Past the csv module's field limit (131072 characters).
 HUGE_CELL = "x" * 140_000
 REFERENCES = st.sampled_from(

@@ -407,7 +407,7 @@ ANSWER_POSTS = [
     ("kiosk.page", "/kiosk/page/{number}", "kiosk"),
     ("kiosk.autosave", "/kiosk/autosave", "kiosk"),
 ]
-ANSWERS = 20
+ANSWERS, POSTGRES_ANSWERS = 20, 8
 
 
 @st.composite
@@ -438,8 +438,11 @@ def test_answers_are_stored_only_as_their_items_allow(
 ) -> None:
     """Every answer of a page drawn from its item's right, nearly right and hostile values:
     what the page stores is what its items allow, whatever the form's fields let through."""
+    check_answers(world, url, role, ANSWERS)
 
-    @budget(ANSWERS)
+
+def check_answers(world: World, url: str, role: str, examples: int) -> None:
+    @budget(examples)
     @given(request=answer_posts(world, url, role), multipart=st.booleans())
     def post(request: tuple[str, list[Pair]], multipart: bool) -> None:
         target, body = request
@@ -475,3 +478,13 @@ def test_hostile_posts_on_postgresql(postgres: World, role: str) -> None:
         assert not problems, f"POST {rule} as {role} stored answers:\n" + "\n".join(problems)
 
     post()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("endpoint", "url", "role"), ANSWER_POSTS, ids=[f"{e}-{r}" for e, _u, r in ANSWER_POSTS]
+)
+def test_answers_on_postgresql_are_stored_only_as_their_items_allow(
+    postgres: World, endpoint: str, url: str, role: str
+) -> None:
+    check_answers(postgres, url, role, POSTGRES_ANSWERS)
