@@ -810,15 +810,27 @@ def all_names(registry: InstrumentRegistry) -> list[str]:
     return sorted({*parameter_names(), *item_fields(registry), "csrf_token", "draft_key", "page"})
 
 
+def near_values(item: Item) -> list[str]:
+    """What a field of `item` may be sent, right and nearly right: every answer code and the
+    codes around them, the ends of a range and one past each, a date and a day that is none,
+    a text at its limit and one past it."""
+    if item.is_choice:
+        codes = [str(code) for code in item.codes]
+        return [*codes, "0", "-1", str(max(item.codes) + 1), "99", f"{codes[0]}.0"]
+    if item.type is ItemType.INTEGER:
+        low, high = item.min or 0, item.max or 0
+        return [str(low), str(high), str(low - 1), str(high + 1), f"{low}.5", f" {high} "]
+    if item.type is ItemType.DATE:
+        return ["2026-11-01", "2026-02-29", "2026-13-01", "0001-01-01", "9999-12-31"]
+    return ["Et svar", "x" * item.text_limit, "x" * (item.text_limit + 1), "   "]
+
+
 def item_alternatives(registry: InstrumentRegistry) -> dict[str, list[str]]:
-    """The answers each item's field takes, and a few it does not (one past the range)."""
+    """The near values (`near_values`) of every item's field."""
     found: dict[str, list[str]] = {}
     for form in registry.forms():
         for item in form.items:
-            options = [str(code) for code in item.codes]
-            if item.type is ItemType.INTEGER:
-                options += [str(item.min), str(item.max), str((item.max or 0) + 1)]
-            found.setdefault(field_name(item.code), []).extend(options)
+            found.setdefault(field_name(item.code), []).extend(near_values(item))
     return found
 
 

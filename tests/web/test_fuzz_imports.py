@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -38,9 +37,7 @@ from tests.web.fuzzing import (
     World,
     answer_problems,
     budget,
-    build_world,
     citizen_problems,
-    postgres_world,
     request,
     row_counts,
     with_token,
@@ -48,7 +45,7 @@ from tests.web.fuzzing import (
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
-SERVICE, PAGE, POSTGRES = 40, 25, 12
+SERVICE, PAGE, POSTGRES = 40, 25, 20
 # Past the csv module's field limit (131072 characters).
 HUGE_CELL = "x" * 140_000
 REFERENCES = st.sampled_from(
@@ -228,6 +225,7 @@ def run_service(world: World, kind: str, data: bytes, dry_run: bool) -> ImportRe
 
 
 def files(world: World, kind: str) -> st.SearchStrategy[bytes]:
+    world.reset("admin")  # the rows are read from the baseline, whatever ran before
     columns = CITIZEN_COLUMNS if kind == "citizens" else RESPONSE_COLUMNS
     rows, cells = (citizen_rows if kind == "citizens" else response_rows)(world)
     return table(columns, rows, cells)
@@ -252,9 +250,9 @@ def check_service(world: World, kind: str, examples: int) -> None:
 # --- the tests ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def world(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(demo_database, tmp_path_factory.mktemp("fuzz-imports"))
+@pytest.fixture
+def world(fuzz_world: World) -> World:
+    return fuzz_world  # tests/web/conftest.py: one world for the session
 
 
 @pytest.mark.parametrize("kind", ["citizens", "responses"])
@@ -296,11 +294,9 @@ def test_imports_through_the_upload_page_are_all_or_nothing(world: World, kind: 
     upload()
 
 
-@pytest.fixture(scope="module")
-def postgres(world: World, postgres_server: str):
-    twin, store = postgres_world(world, postgres_server)
-    yield twin
-    store.drop_all()
+@pytest.fixture
+def postgres(fuzz_postgres_world: World) -> World:
+    return fuzz_postgres_world
 
 
 @pytest.mark.postgresql

@@ -29,7 +29,6 @@ from tests.web.fuzzing import (
     all_names,
     answer_problems,
     budget,
-    build_world,
     item_alternatives,
     iter_post_rules,
     page_answers,
@@ -88,9 +87,9 @@ def script_endpoints(app: Flask) -> set[str]:
     return {e for e, _rule in iter_post_rules(app) if e in found}
 
 
-@pytest.fixture(scope="module")
-def world(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(demo_database, tmp_path_factory.mktemp("fuzz-json"))
+@pytest.fixture
+def world(fuzz_world: World) -> World:
+    return fuzz_world  # tests/web/conftest.py: one world for the session
 
 
 def test_the_script_endpoints_are_found(world: World) -> None:

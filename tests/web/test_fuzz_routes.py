@@ -15,7 +15,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -24,11 +23,13 @@ from hypothesis import strategies as st
 from survey.app import create_app
 from survey.citizens.forms import reason_choices
 from survey.forms import field_name
+from survey.instruments.asking import pages
 from survey.interop.exports import DOWNLOADS
 from survey.schedule import MAX_POINT
 from tests.web.fuzzing import (
     SEGMENTS,
     TOKEN_KINDS,
+    VALUES,
     Kit,
     Pair,
     Upload,
@@ -36,11 +37,10 @@ from tests.web.fuzzing import (
     all_names,
     answer_problems,
     budget,
-    build_world,
     item_alternatives,
     iter_post_rules,
+    near_values,
     page_answers,
-    postgres_world,
     sample,
     send,
     tampered,
@@ -367,9 +367,9 @@ def fuzz(world: World, endpoint: str, rule: str, role: str, examples: int) -> No
 # --- the tests ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def world(demo_database: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
-    return build_world(demo_database, tmp_path_factory.mktemp("fuzz-routes"))
+@pytest.fixture
+def world(fuzz_world: World) -> World:
+    return fuzz_world  # tests/web/conftest.py: one world for the session
 
 
 def test_every_post_route_has_a_body_to_tamper_with(world: World) -> None:
@@ -397,11 +397,67 @@ def test_hostile_posts_never_fail_nor_store_a_wrong_answer(
     fuzz(world, endpoint, rule, role, DEEP if reaches(endpoint, role) else SHALLOW)
 
 
-@pytest.fixture(scope="module")
-def postgres(world: World, postgres_server: str):
-    twin, store = postgres_world(world, postgres_server)
-    yield twin
-    store.drop_all()
+# The pages that store answers, and who posts them: every answer on the page drawn from its
+# item's right and nearly right values (and hostile ones), the rest of the post as the page
+# sends it, so that each example reaches the reading and saving of answers.
+ANSWER_POSTS = [
+    ("responses.page", "/responses/{response}/page/{number}", "consultant"),
+    ("responses.page", "/responses/{response}/page/{number}", "anonymous"),  # login ran out
+    ("responses.autosave", "/responses/{response}/autosave", "consultant"),
+    ("kiosk.page", "/kiosk/page/{number}", "kiosk"),
+    ("kiosk.autosave", "/kiosk/autosave", "kiosk"),
+]
+ANSWERS, POSTGRES_ANSWERS = 20, 8
+
+
+@st.composite
+def answer_posts(draw: st.DrawFn, world: World, url: str, role: str) -> tuple[str, list[Pair]]:
+    kiosk = url.startswith("/kiosk")
+    drafts = ["hand_self"] if kiosk else ["hand_draft", "draft", "hand_self"]
+    response = world.ids[draw(st.sampled_from(drafts))]
+    definition, point = world.forms[response]
+    every = pages(definition, point)
+    number = draw(st.integers(1, len(every)))
+    pairs: list[Pair] = []
+    for item in every[number - 1].items:
+        choices = st.one_of(st.sampled_from(near_values(item)), VALUES)
+        for value in draw(st.lists(choices, max_size=3 if item.is_choice else 1)):
+            pairs.append((field_name(item.code), value))
+    hidden: list[Pair] = [("page", str(number)), ("draft_key", world.draft_keys[response])]
+    if "autosave" not in url:
+        hidden.append(("action", draw(st.sampled_from(["next", "previous", "close", "pause"]))))
+    body = with_token(world, role, pairs + hidden, "valid")
+    return url.format(response=response, number=number), body
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "url", "role"), ANSWER_POSTS, ids=[f"{e}-{r}" for e, _u, r in ANSWER_POSTS]
+)
+def test_answers_are_stored_only_as_their_items_allow(
+    world: World, endpoint: str, url: str, role: str
+) -> None:
+    """Every answer of a page drawn from its item's right, nearly right and hostile values:
+    what the page stores is what its items allow, whatever the form's fields let through."""
+    check_answers(world, url, role, ANSWERS)
+
+
+def check_answers(world: World, url: str, role: str, examples: int) -> None:
+    @budget(examples)
+    @given(request=answer_posts(world, url, role), multipart=st.booleans())
+    def post(request: tuple[str, list[Pair]], multipart: bool) -> None:
+        target, body = request
+        world.reset(role)
+        failure = send(world.client(role), "POST", target, body, multipart=multipart)
+        assert not failure, f"POST {url} as {role}: {failure}"
+        problems = answer_problems(world.app)
+        assert not problems, f"POST {url} as {role} stored answers:\n" + "\n".join(problems)
+
+    post()
+
+
+@pytest.fixture
+def postgres(fuzz_postgres_world: World) -> World:
+    return fuzz_postgres_world
 
 
 @pytest.mark.postgresql
@@ -422,3 +478,13 @@ def test_hostile_posts_on_postgresql(postgres: World, role: str) -> None:
         assert not problems, f"POST {rule} as {role} stored answers:\n" + "\n".join(problems)
 
     post()
+
+
+@pytest.mark.postgresql
+@pytest.mark.parametrize(
+    ("endpoint", "url", "role"), ANSWER_POSTS, ids=[f"{e}-{r}" for e, _u, r in ANSWER_POSTS]
+)
+def test_answers_on_postgresql_are_stored_only_as_their_items_allow(
+    postgres: World, endpoint: str, url: str, role: str
+) -> None:
+    check_answers(postgres, url, role, POSTGRES_ANSWERS)
