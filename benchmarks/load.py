@@ -291,7 +291,12 @@ class Stack:
             if re.search(r"request \S+ failed:", line):
                 found["failed requests (500)"] += 1
             elif "database unavailable" in line:
-                found["database unavailable (503)"] += 1
+                why = re.search(r"database unavailable \((\w+)\) for (\w+) (\S+)", line)
+                if why:
+                    error, method, path = why.groups()
+                    found[f"503 {error} on {kind_of(method, path)}"] += 1
+                else:
+                    found["503"] += 1
             elif "WORKER TIMEOUT" in line:
                 found["worker timeouts"] += 1
             elif re.search(r"Worker \(pid:\d+\) was sent SIGKILL", line):
@@ -1197,11 +1202,11 @@ def benchmark(kind: str, args: argparse.Namespace) -> bool:
                 flush=True,
             )
             run = Run(stack.base, words(stack.app), args.seconds, args.think, args.seed, args.grace)
-            client_before = time.process_time()
+            client_before, server_before = time.process_time(), stack.cpu_seconds()
             drive(run, accounts_)
             elapsed = time.monotonic() - run.started
             client_cpu = time.process_time() - client_before
-            server_cpu = stack.cpu_seconds()
+            server_cpu = stack.cpu_seconds() - server_before
             print(
                 f"  forms started for {args.seconds:.0f} s; those in hand then were finished "
                 f"{run.finished_at - run.deadline:.0f} s later",
