@@ -23,6 +23,7 @@ from survey.instruments import load_registry
 from survey.instruments.asking import describe, describe_condition
 from survey.instruments.types import check_item_types
 from survey.interop.views import bp as interop_bp
+from survey.jobs import queue as jobs_queue
 from survey.kiosk.guard import guard as kiosk_guard
 from survey.kiosk.views import bp as kiosk_bp
 from survey.main import bp as main_bp
@@ -50,6 +51,7 @@ def create_app(
     _behind_proxies(app)
     _load_instruments(app)
     db.init_app(app)
+    jobs_queue.init_app(app)
     inputs.init_app(app)
     logs.init_app(app)
     i18n.init_app(app)
@@ -131,6 +133,9 @@ def _template_globals(app: Flask) -> None:
         TIMING_LABELS=labels.TIMING_LABELS,
         MODE_LABELS=labels.MODE_LABELS,
         EVENT_LABELS=labels.EVENT_LABELS,
+        import_kind_label=lambda kind: labels.JOB_KIND_LABELS.get(kind, kind),
+        job_state_label=labels.job_state_text,
+        job_phase_text=labels.job_phase_text,
         FORM_TITLES={f.id: f.title for f in app.extensions[INSTRUMENTS].forms()},
         describe=describe,
         describe_condition=describe_condition,

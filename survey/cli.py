@@ -27,6 +27,7 @@ from survey.extensions import INSTRUMENTS
 from survey.instruments import InstrumentError, InstrumentErrors
 from survey.instruments.cli import instruments
 from survey.interop.cli import export, import_
+from survey.jobs.cli import worker
 from survey.logs import PathOnlyRequestHandler
 from survey.migrate_cli import db
 from survey.refusals import COMMAND_LANGUAGES, set_command_language
@@ -64,7 +65,7 @@ cli = FlaskGroup(
 )
 
 
-for group in (db, instruments, users, teams, import_, export, report, backup, restore):
+for group in (db, instruments, users, teams, import_, export, report, backup, restore, worker):
     cli.add_command(group)
 
 

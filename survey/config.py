@@ -46,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_PER_ADDRESS": "60 per minute; 600 per hour",
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none).
     "TRUSTED_PROXIES": 0,
+    # Background jobs (imports): thread, a redis:// URL (with `survey worker`) or immediate;
+    # empty: immediate in tests, else thread. See survey/jobs/queue.py.
+    "JOBS": "",
+    # A running job whose progress has not moved for this long was interrupted.
+    "JOBS_STALE_MINUTES": 30,
     "MAX_UPLOAD_MB": 256,  # an import file; 1,000,000 answer rows are about 60 MB
     # Strict-Transport-Security in production: browsers keep to HTTPS this long (0: no header).
     "HSTS_SECONDS": 31536000,
@@ -64,6 +69,7 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
         "KIOSK_IDLE_SECONDS",
         "KIOSK_UNLOCK_FAILURES_PER_CONSULTANT",
         "MAX_UPLOAD_MB",
+        "JOBS_STALE_MINUTES",
         "LOGIN_FREE_FAILURES",
         "LOGIN_DELAY_SECONDS",
         "LOGIN_MAX_DELAY_SECONDS",
@@ -155,6 +161,8 @@ def build_config(
         if settings[name] and not Path(settings[name]).is_dir():
             raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a folder")
     _check_throttling(settings)
+    if not settings["JOBS"]:
+        settings["JOBS"] = "immediate" if settings["ENV"] == "testing" else "thread"
     settings["TESTING"] = settings["ENV"] == "testing"
     # Flask refuses larger requests with 413 before reading them.
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_UPLOAD_MB"]) * 1024 * 1024

@@ -8,13 +8,18 @@ a language asked for without a request (the report tables take `lang`, as `surve
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 from babel.support import NullTranslations, Translations
+from flask_babel import format_decimal, format_percent, gettext
 from flask_babel import gettext as _gettext
 from flask_babel import pgettext as _pgettext
 from flask_babel.speaklater import LazyString
 
 from survey.i18n import TRANSLATIONS
+
+if TYPE_CHECKING:
+    from survey.models import Job
 
 
 class Label(LazyString):
@@ -109,3 +114,38 @@ EVENT_LABELS = {
     "ended": _l("Course ended"),
     "reopened": _l("Course reopened"),
 }
+JOB_KIND_LABELS = {
+    "import.citizens": _l("Citizens file"),
+    "import.responses": _l("Answers file"),
+}
+JOB_STATE_LABELS = {
+    "queued": pgettext("job", "Waiting"),
+    "running": pgettext("job", "Running"),
+    "done": pgettext("job", "Done"),
+    "failed": pgettext("job", "Stopped"),
+}
+
+
+def job_phase_text(job: Job) -> str:
+    """How far a waiting or running job has come, in the request's language."""
+    if job.state == "queued":
+        return gettext("Waiting for its turn…")
+    done, total = job.done, job.total
+    if job.phase == "reading" and total:
+        return gettext("Reading the file: %(percent)s", percent=format_percent(done / total))
+    if job.phase == "checking" and total:
+        return gettext(
+            "Checking the file, citizen by citizen: %(done)s of %(total)s",
+            done=format_decimal(done),
+            total=format_decimal(total),
+        )
+    if job.phase == "writing":
+        return gettext("Writing what was checked…")
+    return gettext("Starting…")
+
+
+def job_state_text(job: Job) -> str:
+    """A job's state for a list: for an ended import, whether it was written."""
+    if job.state == "done" and job.result is not None and not job.result.get("ok"):
+        return gettext("Refused; nothing was written")
+    return str(JOB_STATE_LABELS.get(job.state, job.state))

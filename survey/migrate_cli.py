@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from alembic import command
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
@@ -52,6 +51,8 @@ def db_current() -> None:
 @with_appcontext
 def db_revision(message: str, autogenerate: bool) -> None:
     """Write a new migration in migrations/versions (review it before committing)."""
+    from alembic import command  # here: the other commands need no Alembic at start
+
     command.revision(
         migrate.alembic_config(current_app),
         message=message,

@@ -5,7 +5,18 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import validates
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -435,3 +446,57 @@ class KioskSession(SQLModel, table=True):
     submitted_at: datetime | None = None
     ended_at: datetime | None = None
     ended_reason: str | None = Field(default=None, sa_column=Column(String(20)))
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(SQLModel, table=True):
+    """Long work done outside the request that asked for it (an import): its state, progress
+    and result. The file it works on is in `job_chunk` until the job ends, so any worker of any
+    app server can run it; the chunks are deleted when it ends, whatever the outcome."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        CheckConstraint(_in("state", JobState), name="state_known"),
+        CheckConstraint("done >= 0", name="done_positive"),
+        Index("ix_job_created_by", "created_by_id", "created_at"),
+        Index("ix_job_state", "state", "updated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(40), nullable=False))
+    state: str = Field(default=JobState.QUEUED, sa_column=Column(String(10), nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    # Every progress report moves it: a running job that has not moved for
+    # SURVEY_JOBS_STALE_MINUTES was interrupted (its worker died).
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    # The asker's language: the messages of the result are made in it.
+    language: str = Field(default="da", sa_column=Column(String(8), nullable=False))
+    options: dict | None = Field(default=None, sa_column=Column(JSON))
+    size: int = 0  # bytes of the file
+    phase: str | None = Field(default=None, sa_column=Column(String(20)))
+    done: int = 0
+    total: int | None = None
+    result: dict | None = Field(default=None, sa_column=Column(JSON))
+    error: str | None = Field(default=None, sa_column=Column(String(40)))
+
+
+class JobChunk(SQLModel, table=True):
+    """One piece (JOB_CHUNK_BYTES) of a job's file, read back in order by the worker."""
+
+    __tablename__ = "job_chunk"
+
+    job_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("job.id", ondelete="CASCADE"), primary_key=True, nullable=False
+        )
+    )
+    seq: int = Field(sa_column=Column(Integer, primary_key=True, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

@@ -9,7 +9,8 @@ lines): one way to translate outside a request, instead of one per module."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -359,6 +360,17 @@ def _translated(translate: Any, english: str) -> str:
         with force_locale(_command_language.get()):
             return str(translate())
     return english
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Outside a request, messages read in `language` until the block ends (a background job
+    speaks the language of the person who started it)."""
+    token = _command_language.set(language)
+    try:
+        yield
+    finally:
+        _command_language.reset(token)
 
 
 def set_command_language(ctx: click.Context, _param: object, language: str) -> None:

@@ -59,7 +59,10 @@ def visible_citizens(
 ) -> list[Citizen]:
     statement = select(Citizen).where(citizen_scope(principal)).order_by(col(Citizen.reference))
     if search:
-        statement = statement.where(col(Citizen.reference).ilike(f"%{search.strip()}%"))
+        # A `%`, `_` or backslash typed in the search matches itself, not any text.
+        statement = statement.where(
+            col(Citizen.reference).icontains(search.strip(), autoescape=True)
+        )
     if status in {s.value for s in CourseStatus}:
         statement = statement.where(col(Citizen.status) == status)
     return list(db.execute(statement).scalars())

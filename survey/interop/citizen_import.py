@@ -31,6 +31,7 @@ from survey.interop.results import (
     shown_reference,
 )
 from survey.interop.values import parse_date
+from survey.jobs.progress import Progress, no_progress
 from survey.models import (
     STATUS_REASONS,
     Citizen,
@@ -78,6 +79,7 @@ def import_citizens(
     actor: User | None = None,
     today: date | None = None,
     dry_run: bool = False,
+    progress: Progress = no_progress,
 ) -> ImportResult:
     """Enrol the citizens of a citizens file, with the events a normal enrolment and course end
     write. A citizen already enrolled with the same details counts as already present; with other
@@ -129,6 +131,7 @@ def import_citizens(
     result.created = len(new)
     if dry_run:
         return audit_import(session, actor, result)
+    progress("writing", 0, len(new))
     try:
         for row in new:
             _enrol(session, row, actor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,9 +49,42 @@ DELIMITERS = (",", ";")
 MAX_SHOWN_PROBLEMS = 50
 
 
+SHOWN_CHARS = 40  # of one cell a message repeats
+SHOWN_NAMES = 10  # of a header's unknown columns
+HEADER_CHARS = 10_000  # the header of our files is under 100 characters
+
+
 def shown(raw: str) -> str:
-    """A cell's text as a message may repeat it: trimmed, with every CPR-like number masked."""
-    return CPR_PATTERN.sub("(CPR?)", raw.strip())
+    """A cell's text as a message may repeat it: trimmed, with every CPR-like number masked,
+    and cut after SHOWN_CHARS characters, so a message never echoes a whole hostile cell."""
+    text = CPR_PATTERN.sub("(CPR?)", raw.strip())
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+def _names(names: Sequence[str]) -> str:
+    listed = ",".join(shown(name) for name in names[:SHOWN_NAMES])
+    if len(names) <= SHOWN_NAMES:
+        return listed
+    return _("%(names)s and %(more)s more", names=listed, more=len(names) - SHOWN_NAMES)
+
+
+def _header_problem(header: Sequence[str], columns: Sequence[str]) -> Problem | None:
+    """What is wrong with a header, by name: the columns it lacks, the ones it should not have,
+    a column named twice. None when it names exactly `columns`, in any order."""
+    counts = Counter(header)
+    missing = [name for name in columns if name not in counts]
+    extra = [name for name in counts if name not in columns]
+    twice = [name for name, count in counts.items() if count > 1]
+    if not (missing or extra or twice):
+        return None
+    said = [_("the header must name %(expected)s, in any order.", expected=",".join(columns))]
+    if missing:
+        said.append(_("It lacks %(missing)s.", missing=",".join(missing)))
+    if extra:
+        said.append(_("It has other columns: %(extra)s.", extra=_names(extra)))
+    if twice:
+        said.append(_("It names %(columns)s more than once.", columns=_names(twice)))
+    return Problem(1, " ".join(said))
 
 
 def spreadsheet_row(sheet: WriteOnlyWorksheet, values: Iterable[object]) -> list[object]:
@@ -118,25 +152,29 @@ def read_records(stream: IO[str], columns: Sequence[str]) -> Iterator[Record]:
     fields still comes out, with None for the missing fields and the extra ones under "".
     """
     try:
-        first = stream.readline()
+        first = stream.readline(HEADER_CHARS + 1)
     except UnicodeDecodeError:
         raise FileRefused(Problem(1, _not_utf8())) from None
     header_line = first.lstrip("\ufeff")
     if not header_line.strip():
         raise FileRefused(Problem(1, _("the file is empty; the first line must be the header.")))
-    delimiter = max(DELIMITERS, key=header_line.count)
-    header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
-    if sorted(header) != sorted(columns) or len(set(header)) != len(header):
+    if len(first) > HEADER_CHARS:
         raise FileRefused(
             Problem(
                 1,
                 _(
-                    "the header must name the columns %(expected)s; it has %(found)s.",
+                    "the first line is longer than %(limit)s characters, so it is not our "
+                    "header; it must name %(expected)s.",
+                    limit=HEADER_CHARS,
                     expected=",".join(columns),
-                    found=shown(",".join(header)),
                 ),
             )
         )
+    delimiter = max(DELIMITERS, key=header_line.count)
+    header = [name.strip().lower() for name in next(csv.reader([header_line], delimiter=delimiter))]
+    wrong = _header_problem(header, columns)
+    if wrong is not None:
+        raise FileRefused(wrong)
     reader = csv.reader(stream, delimiter=delimiter)
     previous_end = 1
     while True:

@@ -36,6 +36,7 @@ from survey.interop.results import (
 )
 from survey.interop.spill import Spill
 from survey.interop.values import BadValue, parse, parse_date, parse_int
+from survey.jobs.progress import Progress, no_progress
 from survey.models import (
     CPR_PATTERN,
     Answer,
@@ -71,6 +72,7 @@ def import_responses(
     actor: User | None = None,
     today: date | None = None,
     dry_run: bool = False,
+    progress: Progress = no_progress,
 ) -> ImportResult:
     """Add the submitted responses of a responses file (one row per answer).
 
@@ -98,13 +100,19 @@ def import_responses(
             spill.problem(refused.problem.line, refused.problem.message)
         spill.rows_done()
         checker = _ResponseChecker(session, registry, spill, today)
-        for reference, rows in groupby(spill.sorted_rows(), key=lambda r: r[1]):
+        citizens = spill.citizens()
+        progress("checking", 0, citizens)
+        for done, (reference, rows) in enumerate(
+            groupby(spill.sorted_rows(), key=lambda r: r[1]), start=1
+        ):
             checker.citizen(reference, rows)
+            progress("checking", done, citizens)
         result.present = checker.present
         result.problems, result.problem_count = spill.problems(MAX_SHOWN_PROBLEMS)
         result.created = spill.queued() if result.ok else 0
         if not result.ok or dry_run:
             return audit_import(session, actor, result)
+        progress("writing", 0, result.created)
         try:
             _write(session, spill, actor)
         except IntegrityError:  # someone added one of these responses after the check

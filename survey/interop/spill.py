@@ -5,9 +5,7 @@ import's memory does not grow with the size of the file: SQLite sorts the rows b
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from types import TracebackType
 
 from survey.interop.csvio import Problem, unguard
@@ -34,11 +32,14 @@ def _point(raw: str) -> str:
 
 
 class Spill:
-    """Use as a context manager; the file is removed on exit."""
+    """Use as a context manager.
+
+    The file is SQLite's private temporary database (the empty name): SQLite removes its name
+    as soon as it is opened, so no other process can read the uploaded rows by name and a
+    killed import leaves nothing behind; the space goes back when the connection closes."""
 
     def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="survey-import-")
-        self._db = sqlite3.connect(Path(self._folder.name) / "spill.db", isolation_level=None)
+        self._db = sqlite3.connect("", isolation_level=None)
         self._db.executescript(
             "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=FILE;" + _SCHEMA
         )
@@ -58,7 +59,6 @@ class Spill:
         _traceback: TracebackType | None,
     ) -> None:
         self._db.close()
-        self._folder.cleanup()
 
     # pass 1: the file's rows
 
@@ -86,6 +86,10 @@ class Spill:
     def rows_done(self) -> None:
         self._flush_rows()
         self._db.execute("CREATE INDEX row_by_response ON row (citizen, point, form, line)")
+
+    def citizens(self) -> int:
+        """How many citizens the rows name (the checking pass goes one citizen at a time)."""
+        return int(self._db.execute("SELECT COUNT(DISTINCT citizen) FROM row").fetchone()[0])
 
     def sorted_rows(self) -> Iterator[tuple]:
         """(line, citizen, point, form, form_version, administered_on, mode, item, value),

@@ -12,20 +12,24 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    redirect,
     render_template,
     send_file,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_login import current_user
 
 from survey import clock
 from survey.access import citizen_scope, roles_required
 from survey.db import get_session
 from survey.instruments import InstrumentRegistry
-from survey.interop import importing
+from survey.interop import import_jobs
 from survey.interop.exports import BINARY, DOWNLOADS_BY_VALUE, FileExport, Options
 from survey.interop.forms import ExportForm, ImportForm
 from survey.interop.pseudonyms import Pseudonyms
+from survey.jobs import services as job_services
 from survey.models import Role
 
 bp = Blueprint("interop", __name__)
@@ -40,37 +44,36 @@ def _registry() -> InstrumentRegistry:
 @bp.route("/admin/import", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def upload() -> ResponseReturnValue:
-    """Upload a citizens or answers file: checked in full, then written all at once or not at
-    all. The file goes to a temporary file, never into memory, and is deleted afterwards."""
+    """Upload a citizens or answers file. It is checked in full, then written all at once or
+    not at all, by a background job (a national file takes minutes): the page goes on to the
+    job's page, which shows its progress and then its result. The file is read from the
+    request's own spooled file (memory up to 500 KB, then an unnamed temporary file) into the
+    job's rows, so no copy of it has a name on disk."""
     form = ImportForm()
-    result = None
+    db = get_session()
     if form.validate_on_submit():
-        db = get_session()
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload.csv"
-            form.file.data.save(path)
-            if form.kind.data == "citizens":
-                result = importing.import_citizens(
-                    db,
-                    path,
-                    actor=current_user.user,
-                    today=clock.today(),
-                    dry_run=form.dry_run.data,
-                )
-            else:
-                result = importing.import_responses(
-                    db,
-                    _registry(),
-                    path,
-                    actor=current_user.user,
-                    today=clock.today(),
-                    dry_run=form.dry_run.data,
-                )
-        # Always commit: on success the rows and their audit entry, on refusal or a dry run
-        # only the audit entry (the service has already rolled its writes back).
-        db.commit()
-    status = 422 if form.errors or (result is not None and not result.ok) else 200
-    return render_template("interop/import.html", form=form, result=result), status
+        job = import_jobs.start(
+            db,
+            form.kind.data,
+            form.file.data.stream,
+            actor=current_user.user,
+            language=str(get_locale() or "da"),
+            dry_run=bool(form.dry_run.data),
+        )
+        return redirect(url_for("interop.import_job", job_id=job.id), code=303)
+    jobs = job_services.recent(db, current_user.user)
+    status = 422 if form.errors else 200
+    return render_template("interop/import.html", form=form, jobs=jobs), status
+
+
+@bp.get("/admin/import/jobs/<int:job_id>")
+@roles_required(Role.ADMIN)
+def import_job(job_id: int) -> ResponseReturnValue:
+    """One import's progress, then its result; the asker's own only."""
+    job = job_services.own(get_session(), current_user.user, job_id)
+    if job is None or job.kind not in import_jobs.KINDS.values():
+        abort(404)
+    return render_template("interop/import_job.html", job=job, form=ImportForm())
 
 
 @bp.get("/exports")

@@ -16,8 +16,6 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from scipy import stats
-from scipy.stats.contingency import expected_freq
 
 from survey.instruments.schema import Item, ItemType, ScoreRule
 from survey.instruments.scoring import relevant_direction
@@ -436,6 +434,9 @@ def independence_test(counts: Sequence[Sequence[int]]) -> TestResult:
             n_tested=n_tested,
             warnings=[{"code": "no_test_categories"}],
         )
+    from scipy import stats  # here, not at the top: it costs a second at every start
+    from scipy.stats.contingency import expected_freq
+
     expected = expected_freq(table)
     low = int((expected < 5).sum())
     warning = (
@@ -917,6 +918,8 @@ def build_who5(
 
 
 def _paired_change(rule: ScoreRule, pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    from scipy import stats
+
     k = rule.multiply
     relevant = rule.relevant_change if rule.relevant_change is not None else 0
     diffs = [k * (after - before) for before, after in pairs]
@@ -957,6 +960,8 @@ def signed_rank_r(diffs: Sequence[float]) -> float:
     approximation of the sum of the ranks of the rises (ties averaged and corrected for, no
     continuity correction): positive when the scores rose. |Z| is scipy's `zstatistic` of
     `wilcoxon(diffs, method="approx")`, which is signed by the smaller rank sum instead."""
+    from scipy import stats
+
     nonzero = np.asarray([d for d in diffs if d], dtype=float)
     n = len(nonzero)
     ranks = stats.rankdata(np.abs(nonzero))

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
-from scipy.optimize import linprog
 
 from survey.reports.grid import Cell, Extreme, Grid, Hidden, Key, Note, Sum, hide_cells
 
@@ -59,6 +58,8 @@ def bounds(
 def _ranges(
     counts: dict[Key, int], sums: Iterable[Sum], hidden: set[Key]
 ) -> Iterator[tuple[Key, tuple[float, float]]]:
+    from scipy.optimize import linprog  # here: it costs a second at every start
+
     unknowns = sorted(hidden, key=repr)
     index = {key: i for i, key in enumerate(unknowns)}
     rows: list[list[float]] = []

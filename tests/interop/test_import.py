@@ -697,3 +697,28 @@ def test_a_citizen_enrolled_while_the_file_was_checked_refuses_the_file(
             select(CitizenEvent).where(CitizenEvent.citizen_id == citizen.id)
         ).first()
     assert [d.get("refused") for d in import_audit(hand_app)] == [True]
+
+
+def test_a_header_of_a_million_columns_is_refused_in_a_short_message(
+    hand_sqlite_app: Flask,
+) -> None:
+    """The probe's finding: the whole header came back as a 7.9 MB page."""
+    header = ",".join(f"column{n}" for n in range(1_000_000))
+    messages = assert_refused(hand_sqlite_app, header + "\r\n", 1, "longer than 10000 characters")
+    assert sum(len(m) for m in messages) < 500
+
+
+def test_a_header_names_what_it_lacks_and_what_it_should_not_have(hand_sqlite_app: Flask) -> None:
+    extra = ",".join(f"x{n}" for n in range(30))
+    text = "citizen,point,administered_on,form,form_version,mode,item,item," + extra + "\r\n"
+    messages = assert_refused(hand_sqlite_app, text, 1, "It lacks value.")
+    (message,) = messages
+    assert "It has other columns: x0,x1,x2,x3,x4,x5,x6,x7,x8,x9 and 20 more." in message
+    assert "It names item more than once." in message
+    assert "x10" not in message
+
+
+def test_a_message_cuts_a_long_cell() -> None:
+    from survey.interop.csvio import shown
+
+    assert shown("a" * 1000) == "a" * 40 + "…"

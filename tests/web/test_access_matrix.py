@@ -16,6 +16,7 @@ from survey.models import (
     Answer,
     Citizen,
     CourseStatus,
+    Job,
     Mode,
     Response,
     ResponseStatus,
@@ -175,6 +176,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     # Data in: administrators; data out: project leaders (their teams) and administrators.
     ("interop.upload", "GET"): ("/admin/import", ADMIN_ONLY),
     ("interop.upload", "POST"): ("/admin/import", replace(ADMIN_ONLY, admin=422)),
+    ("interop.import_job", "GET"): ("/admin/import/jobs/{job}", ADMIN_ONLY),
     ("interop.exports", "GET"): ("/exports", EXPORTERS),
     ("interop.download", "POST"): ("/exports/download", EXPORTERS, {"dataset": "codebook-md"}),
     # Cohort reports: project leaders only, each for their own teams.
@@ -231,7 +233,14 @@ def targets(demo_app) -> dict[str, int]:
             **common,
         )
         submitted.answers = [Answer(item_code="staff.diagnosis", value="2")]
-        db.add_all([draft, submitted])
+        admin = db.execute(select(User).where(User.username == "admin")).scalar_one()
+        job = Job(
+            kind="import.citizens",
+            created_by_id=admin.id,
+            state="done",
+            result={"ok": True, "summary": "", "messages": [], "problem_count": 0},
+        )
+        db.add_all([draft, submitted, job])
         db.commit()
         return {
             "citizen": active.id,
@@ -240,6 +249,7 @@ def targets(demo_app) -> dict[str, int]:
             "team": team.id,
             "draft": draft.id,
             "submitted": submitted.id,
+            "job": job.id,
         }
 
 

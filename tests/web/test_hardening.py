@@ -32,6 +32,18 @@ def test_hsts_in_production_with_the_max_age_set(make_app) -> None:
     assert "Strict-Transport-Security" not in off.headers
 
 
+def test_session_cookies_in_production_are_secure_httponly_and_samesite(make_app) -> None:
+    """A stolen cookie: it never travels over plain HTTP, no script reads it, and another
+    site's form post does not carry it."""
+    production = make_app(ENV="production")
+    response = production.test_client().get("/login")  # the CSRF token starts a session
+    cookies = [value for name, value in response.headers.items() if name == "Set-Cookie"]
+    session = next(c for c in cookies if c.startswith("session="))
+    assert "Secure" in session
+    assert "HttpOnly" in session
+    assert "SameSite=Lax" in session
+
+
 def test_hsts_seconds_from_the_environment(tmp_path) -> None:
     settings = build_config(tmp_path, {"SURVEY_HSTS_SECONDS": "120", "SURVEY_ENV": "testing"})
     assert settings["HSTS_SECONDS"] == 120

@@ -47,7 +47,9 @@ def upload(client, kind: str, content: bytes, dry_run: bool = False):
     data = {"kind": kind, "file": (io.BytesIO(content), "data.csv")}
     if dry_run:
         data["dry_run"] = "y"
-    return client.post("/admin/import", data=data, content_type="multipart/form-data")
+    return client.post(
+        "/admin/import", data=data, content_type="multipart/form-data", follow_redirects=True
+    )
 
 
 CITIZENS = (
@@ -84,7 +86,7 @@ def test_a_bad_file_is_refused_with_line_numbers_and_nothing_is_written(demo_app
     )
     response = upload(admin, "responses", bad)
     page = response.get_data(as_text=True)
-    assert response.status_code == 422
+    assert response.status_code == 200
     assert "nothing was written" in page or "intet blev gemt" in page.lower()
     assert "Linje 2" in page
     assert count(demo_app, Response) == before
@@ -311,3 +313,54 @@ def test_the_page_and_the_commands_are_made_from_one_export_registry(demo_app) -
     commands = cli.commands["export"].commands
     assert sorted(commands) == sorted(e.name for e in exports.EXPORTS)
     assert {d.export.name for d in exports.DOWNLOADS} == set(commands)
+
+
+def test_a_header_of_many_columns_gets_a_short_page(demo_app) -> None:
+    """The probe uploaded a 1,000,000-column header and got the header back as a 7.9 MB page.
+    (40,000 columns here: over 500 KB the test client spools its request to a file it never
+    closes; the service test reads the whole million.)"""
+    admin = client_for(demo_app, "admin")
+    header = ",".join(f"column{n}" for n in range(40_000)).encode()
+    response = upload(admin, "responses", header + b"\r\n")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "longer than 10000 characters" in page or "længere end 10000 tegn" in page
+    assert "column9999" not in page
+    assert len(page) < 50_000
+
+
+def test_an_upload_has_no_named_copy_on_disk_while_it_is_imported(demo_app, monkeypatch) -> None:
+    """The probe killed a worker mid-import and found the uploaded rows in a named file in the
+    temporary folder. The import reads the request's own unnamed file instead."""
+    import os
+    from pathlib import Path
+
+    from survey.interop import importing
+
+    def named_files() -> set[str]:
+        paths = set()
+        for fd in Path("/proc/self/fd").iterdir():
+            try:
+                path = os.readlink(fd)
+            except OSError:
+                continue
+            if path.startswith("/") and not path.endswith("(deleted)") and Path(path).is_file():
+                paths.add(path)
+        return paths
+
+    seen: list[set[str]] = []
+    real = importing.import_citizens
+
+    def watched(db, source, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(named_files() - before)
+        if isinstance(source, str | Path):
+            seen.append({str(source)})
+        return real(db, source, **kwargs)
+
+    monkeypatch.setattr(importing, "import_citizens", watched)
+    admin = client_for(demo_app, "admin")
+    before = named_files()
+    response = upload(admin, "citizens", CITIZENS)
+    assert response.status_code == 200
+    assert seen
+    assert all(not paths for paths in seen), seen
