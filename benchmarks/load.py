@@ -5,7 +5,7 @@ Run from the project root:
 
     python benchmarks/load.py [--tablets 50] [--seconds 60] [--database sqlite|postgresql|both]
                               [--workers 5] [--worker-class sync|gthread] [--threads 4]
-                              [--think 0.5]
+                              [--think 0.5] [--grace 300]
 
 For each database it builds a fresh migrated database (SQLite: a file; PostgreSQL: a throwaway
 server with its durable defaults, benchmarks/pgserver.py), seeds one consultant per tablet with
@@ -17,8 +17,10 @@ proxy (`SURVEY_TRUSTED_PROXIES=1`: each tablet sends `X-Forwarded-Proto: https` 
 budget and the app's Secure cookies and CSRF referrer check run as in production).
 
 Each tablet is a thread that behaves as the browser and survey/static/form.js do: it logs in
-through the real login form (CSRF token, Referer as the page's Referrer-Policy allows), then
-loops until the time is up. Per citizen of its caseload:
+through the real login form (CSRF token, Referer as the page's Referrer-Policy allows; all 50
+at once), then starts forms for `--seconds` seconds and finishes the form in hand when the time
+is up (a form takes 30-60 requests, so a strict stop would leave most of them half-done). Per
+citizen of its caseload (half the tablets begin with the consultant's form):
 
 - the tablet: the consultant opens the citizen's page and the citizen form's start page, hands
   the form to the tablet ("the citizen answers alone"), the citizen taps an answer to each
@@ -29,13 +31,14 @@ loops until the time is up. Per citizen of its caseload:
   reviews and submits; sometimes a double submit from two devices at once (one told
   "indsendt", the other "allerede indsendt") and a late autosave (409).
 
-Every request is recorded: its kind, status and latency. At the end every acknowledged
-submission is compared with the database: the response must be submitted with exactly the
-answers the client sent (every value); two submitted responses for one citizen, point and form,
-two submit audit entries for one response, or two devices both told "indsendt" count as
-doubled. The output holds counts and times only, never an answer or a reference. Exit status 1
-when there was an error (any status that is neither success nor a deliberate refusal), a lost
-or a doubled submission.
+A 503 or a dropped connection is sent again after a pause (form.js does so for its posts, a
+person with "Prøv igen"), and counts as an error. Every request is recorded: its kind, status
+and latency. At the end every acknowledged submission is compared with the database: the
+response must be submitted with exactly the answers the client sent (every value); two
+submitted responses for one citizen, point and form, two submit audit entries for one response,
+or two devices both told "indsendt" count as doubled. The output holds counts and times only,
+never an answer or a reference. Exit status 1 when there was an error (any status that is
+neither success nor a deliberate refusal), a lost, doubled or half-written submission.
 """
 
 from __future__ import annotations
