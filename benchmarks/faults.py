@@ -84,8 +84,8 @@ class Window:
     failures: list[str] = field(default_factory=list)
 
     def holds(self, record: Record) -> bool:
-        """A request under way at any moment of the window."""
-        return record.at <= self.end and record.at + record.ms / 1000 >= self.start
+        """A request answered (or cut) during the window: its reply is the state then."""
+        return self.start <= record.at + record.ms / 1000 <= self.end
 
 
 class Faults:
@@ -383,7 +383,7 @@ def report(
         for note in window.notes:
             print(f"    {note}")
         print(
-            f"    requests from the fault to {SETTLE:.0f} s after it: {len(inside):,}; "
+            f"    replies from the fault to {SETTLE:.0f} s after it: {len(inside):,}; "
             + ", ".join(f"{s or 'no reply'}: {n}" for s, n in sorted(statuses.items()))
             + f"; 5xx: {calm} the calm page, {bare} anything else"
         )
