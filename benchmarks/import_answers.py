@@ -23,12 +23,10 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pgserver import ThrowawayPostgres
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
@@ -177,54 +176,6 @@ def child(url: str, citizens: Path, responses: Path, trace: bool) -> dict[str, o
 # --- databases ------------------------------------------------------------------------------
 
 
-def _postgres_bin() -> Path | None:
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
-    )
-    return found[-1].parent if found else None
-
-
-class Postgres:
-    """A throwaway server on a free port, stopped and removed on exit (also on Ctrl-C)."""
-
-    def __init__(self, workdir: Path):
-        self.bin = _postgres_bin()
-        if self.bin is None:
-            raise SystemExit("PostgreSQL is not installed: apt-get install -y postgresql")
-        self.base = workdir / "pg"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def _run(self, *args: str) -> None:
-        done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, check=False)  # noqa: S603
-        if done.returncode:
-            raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
-
-    def __enter__(self) -> str:
-        self.base.mkdir()
-        if os.geteuid() == 0:
-            self.base.parent.chmod(0o755)
-            shutil.chown(self.base, "postgres", "postgres")
-        data = str(self.base / "data")
-        self._run(
-            f"{self.bin}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-            "--locale=C", "--no-sync",
-        )  # fmt: skip
-        self._run(
-            f"{self.bin}/pg_ctl", "-D", data, "-l", str(self.base / "pg.log"), "-w", "-o",
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} -c fsync=off "
-            "-c synchronous_commit=off -c max_wal_size=4GB",
-            "start",
-        )  # fmt: skip
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def __exit__(self, *_exc: object) -> None:
-        self._run(f"{self.bin}/pg_ctl", "-D", str(self.base / "data"), "-m", "fast", "-w", "stop")
-
-
 def _fresh_postgres(server: str) -> tuple[str, str]:
     name = f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
@@ -307,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 database.unlink()
         if args.database in ("postgresql", "both"):
             with (
-                Postgres(workdir) if not args.database_url else _Given(args.database_url) as server
+                ThrowawayPostgres(workdir)
+                if not args.database_url
+                else _Given(args.database_url) as server
             ):
                 for size in sizes:
                     url, name = _fresh_postgres(server)

@@ -19,10 +19,8 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pgserver import ThrowawayPostgres
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -331,48 +330,22 @@ def _tables(chunk: Chunk) -> list[tuple[str, str, list[Row]]]:
 
 
 class PostgresDatabase(Database):
-    """A throwaway PostgreSQL server (initdb + pg_ctl, as in /work/shared/RECIPES.md)."""
+    """A throwaway PostgreSQL server (benchmarks/pgserver.py), tuned for one bulk load."""
 
     name = "postgresql"
 
     def __init__(self, workdir: Path):
         super().__init__(workdir)
-        self.bin = _postgres_bin()
-        self.data = workdir / "pg"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.started = False
+        self.server = ThrowawayPostgres(
+            workdir, "-c fsync=off -c shared_buffers=512MB -c work_mem=32MB -c max_wal_size=4GB"
+        )
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *args: str) -> None:
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        done = subprocess.run([*prefix, *args], capture_output=True, text=True)  # noqa: S603
-        if done.returncode:
-            raise RuntimeError(f"{' '.join(args)} failed: {done.stderr or done.stdout}")
+        return self.server.url
 
     def start(self) -> None:
-        self.data.mkdir()
-        if os.geteuid() == 0:
-            self.workdir.chmod(0o755)  # mkdtemp's 0700 would keep the postgres user out
-            shutil.chown(self.data, "postgres", "postgres")
-        pgdata = str(self.data / "data")
-        self._run(
-            f"{self.bin}/initdb", "-D", pgdata, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-            "--locale=C", "--no-sync",
-        )  # fmt: skip
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off "
-            "-c shared_buffers=512MB -c work_mem=32MB -c max_wal_size=4GB"
-        )
-        self._run(
-            f"{self.bin}/pg_ctl", "-D", pgdata, "-l", str(self.data / "pg.log"), "-w",
-            "-o", options, "start",
-        )  # fmt: skip
-        self.started = True
+        self.server.start()
         super().start()
 
     def marks(self, count: int) -> str:
@@ -412,20 +385,7 @@ class PostgresDatabase(Database):
 
     def stop(self) -> None:
         super().stop()
-        if self.started:
-            self._run(
-                f"{self.bin}/pg_ctl", "-D", str(self.data / "data"), "-m", "fast", "-w", "stop"
-            )
-            self.started = False
-
-
-def _postgres_bin() -> str:
-    found = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
-    )
-    if not found:
-        raise SystemExit("PostgreSQL binaries not found: apt-get install postgresql")
-    return str(found[-1].parent)
+        self.server.stop()
 
 
 # --- the cases: a report table and its hand-written SQL floor ---------------------------------

@@ -4,10 +4,10 @@ Run from the project root:
 
     python benchmarks/trend_page.py [--points 12] [--repeat 50] [--database sqlite|postgresql|both]
 
-It loads the demo into a throwaway SQLite database and/or a throwaway PostgreSQL server (the one
-benchmarks/import_answers.py starts from Debian's postgresql),
-adds a citizen with both forms answered at `--points` measurement points (answers from the demo's
-profiles), and times, in one process through Flask's test client:
+It loads the demo into a throwaway SQLite database and/or a throwaway PostgreSQL server
+(benchmarks/pgserver.py, from Debian's postgresql), adds a citizen with both forms answered at
+`--points` measurement points (answers from the demo's profiles), and times, in one process
+through Flask's test client:
 
 - ours: GET /citizens/<id>/trend as the citizen's consultant: login check, access, the audit row
   (written and committed), two queries, the chart data, five Plotly figures as JSON, summaries,
@@ -157,9 +157,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             measure(f"sqlite:///{folder}/bench.db", folder, args)
     if args.database in ("postgresql", "both"):
-        from import_answers import Postgres  # the throwaway server of the import benchmark
+        from pgserver import ThrowawayPostgres
 
-        with tempfile.TemporaryDirectory() as folder, Postgres(Path(folder)) as url:
+        with tempfile.TemporaryDirectory() as folder, ThrowawayPostgres(Path(folder)) as url:
             measure(url, folder, args)
 
 

@@ -183,7 +183,10 @@ def _secure_headers(app: Flask) -> None:
             "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # Our own address to our own pages only: over HTTPS the CSRF check needs a same-site
+        # Referer (no-referrer refused every form in production), and no other site ever gets
+        # one (a URL may hold a citizen's reference).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
         # Production is served over HTTPS only (SESSION_COOKIE_SECURE): browsers keep to it.
         if app.config["ENV"] == "production" and app.config["HSTS_SECONDS"]:

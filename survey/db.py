@@ -16,6 +16,7 @@ from sqlmodel import Session
 from survey.config import ConfigError
 
 EXTENSION = "survey.db"
+SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 def make_engine(url: URL, echo: bool = False) -> Engine:
@@ -29,12 +30,22 @@ def make_engine(url: URL, echo: bool = False) -> Engine:
         options["pool_pre_ping"] = True
     engine = create_engine(url, **options)
     if url.get_backend_name() == "sqlite":
+        in_file = url.database not in (None, "", ":memory:") and not str(url.database).startswith(
+            "file::memory:"
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=5000")
+            # A writer waits up to 5 s for another (then the 503 page, never a 500).
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if in_file:
+                # WAL: readers never wait for a writer, nor a writer for readers; the mode is
+                # kept in the file. NORMAL syncs at checkpoints, which WAL keeps safe from an
+                # app crash (a power cut may lose the last commits, never corrupt the file).
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     return engine
