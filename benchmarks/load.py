@@ -589,6 +589,10 @@ class Run:
         with self.lock:
             self.records.append(record)
 
+    def refused(self, what: str) -> None:
+        with self.lock:
+            self.refusals[what] += 1
+
     def acknowledge(self, ack: Ack) -> None:
         with self.lock:
             self.acks.setdefault(ack.response_id, ack)
@@ -791,7 +795,8 @@ def _local(location: str) -> str:
 
 class Tablet:
     """A consultant with a tablet: logs in, then per citizen the citizen form on the tablet and
-    the staff form, until the time is up."""
+    the staff form (or the other way round), until the time is up. A form that goes somewhere
+    unexpected is given up: a new browser logs in again and goes on with the next."""
 
     def __init__(self, run: Run, account: Account, number: int, *, retry_for: float = 60.0):
         self.run, self.account, self.number = run, account, number
@@ -811,15 +816,18 @@ class Tablet:
                         return
                     try:
                         flow(citizen)
-                    except Abandon as exc:
-                        self.run.abandoned[str(exc).split(" ")[0]] += 1
+                    except Abandon as exc:  # fixed words and a status: nothing of the user's
+                        with self.run.lock:
+                            self.run.abandoned[str(exc)] += 1
                         self.browser = Browser(
                             self.run, self.account.address, self.rng, self.retry_for
                         )
                         self.log_in()
-            self.run.abandoned["caseload done"] += 1  # seed more citizens per tablet
+            with self.run.lock:
+                self.run.abandoned["caseload done (seed more citizens)"] += 1
         except Stop:
-            self.run.abandoned["still in hand when the time was up"] += 1
+            with self.run.lock:
+                self.run.abandoned["still in hand when the time was up"] += 1
         except Abandon:
             return
         finally:
@@ -923,7 +931,7 @@ class Tablet:
             raise Abandon("kiosk.submit not thanked")
         if self.rng.random() < 0.1:  # a tap's save that arrives after sending
             self.browser.autosave(last_form, pairs, late=True)
-            self.run.refusals["tablet autosave after sending (409)"] += 1
+            self.run.refused("tablet autosave after sending (409)")
         thanks = landed[0]
         lock = thanks.form(action="/kiosk/lock")
         if lock is None:
@@ -963,12 +971,12 @@ class Tablet:
             with self.run.lock:
                 self.run.told_twice.append(response_id)
         if len(landed) > 1 and "already" in told:
-            self.run.refusals['second device told "allerede indsendt"'] += 1
+            self.run.refused('second device told "allerede indsendt"')
         verdict = "submitted" if "submitted" in told else "already"
         self.run.acknowledge(Ack(response_id, citizen, "staff", answers, verdict))
         if self.rng.random() < 0.1:  # an autosave still on its way when the form was submitted
             self.browser.autosave(last_form, pairs, late=True)
-            self.run.refusals["autosave after submitting (409)"] += 1
+            self.run.refused("autosave after submitting (409)")
 
     @staticmethod
     def _form_on(page: Doc, action: str) -> Form:
