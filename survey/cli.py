@@ -107,7 +107,7 @@ def demo(reset: bool, seed: int, today: datetime | None) -> None:
     for account in summary.accounts:
         teams = ", ".join(account.teams) or "-"
         click.echo(
-            f"  {account.username:<12} {account.password:<24} {account.role.value:<15} "
+            f"  {account.username:<12} {account.password:<24} {account.access:<15} "
             f"{account.full_name} ({teams})"
         )
 

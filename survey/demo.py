@@ -138,9 +138,14 @@ class DemoRefused(Exception):
 class DemoAccount:
     username: str
     full_name: str
-    role: Role
+    role: Role | None
+    """The role in each of `teams`; None for the administrator (a capability, no team)."""
     teams: list[str]
     password: str
+
+    @property
+    def access(self) -> str:
+        return "admin" if self.role is None else self.role.value
 
 
 @dataclass
@@ -282,12 +287,12 @@ def build_demo(
         teams.append(team)
     session.flush()
 
-    def account(username: str, full_name: str, role: Role, team_indexes: list[int]) -> User:
+    def account(username: str, full_name: str, role: Role | None, team_indexes: list[int]) -> User:
         password = demo_password(username)
         user = User(
             username=username,
             full_name=full_name,
-            role=role,
+            is_admin=role is None,
             password_hash=hash_password(password) if hash_passwords else "!demo",
         )
         session.add(user)
@@ -296,13 +301,14 @@ def build_demo(
         for index in team_indexes:
             team_id = teams[index].id
             assert team_id is not None
-            session.add(TeamMembership(user_id=user.id, team_id=team_id))
+            assert role is not None
+            session.add(TeamMembership(user_id=user.id, team_id=team_id, role=role))
         summary.accounts.append(
             DemoAccount(username, full_name, role, [teams[i].name for i in team_indexes], password)
         )
         return user
 
-    account(ADMIN[0], ADMIN[1], Role.ADMIN, [])
+    account(ADMIN[0], ADMIN[1], None, [])
     for username, full_name, team_index in LEADERS:
         account(username, full_name, Role.PROJECT_LEADER, [team_index])
     consultants = [(account(u, n, Role.CONSULTANT, [t]), t) for u, n, t in CONSULTANTS]

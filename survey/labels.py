@@ -65,7 +65,6 @@ def in_language(labels: dict[str, Label], lang: str) -> dict[str, str]:
 
 
 ROLE_LABELS = {
-    "admin": _l("Administrator"),
     "project_leader": _l("Project leader"),
     "consultant": _l("Resource consultant"),
 }

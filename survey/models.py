@@ -15,6 +15,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import validates
@@ -35,9 +36,18 @@ def utcnow() -> datetime:
 
 
 class Role(StrEnum):
-    ADMIN = "admin"
+    """The role a membership carries in its team. Administrator is not a role but a capability
+    of the user (User.is_admin), which may be combined with roles in teams."""
+
     PROJECT_LEADER = "project_leader"
     CONSULTANT = "consultant"
+
+
+class SignInMethod(StrEnum):
+    PASSWORD = "password"  # noqa: S105 -- the name of a sign-in method, not a password
+    SAML = "saml"
+    OIDC = "oidc"
+    KIOSK = "kiosk"
 
 
 class CourseStatus(StrEnum):
@@ -140,9 +150,10 @@ class Team(SQLModel, table=True):
 
 
 class TeamMembership(SQLModel, table=True):
-    """A user belongs to one or more teams."""
+    """A user belongs to one or more teams, with one role in each."""
 
     __tablename__ = "team_membership"
+    __table_args__ = (CheckConstraint(_in("role", Role), name="role_known"),)
 
     user_id: int = Field(
         sa_column=Column(
@@ -152,18 +163,27 @@ class TeamMembership(SQLModel, table=True):
     team_id: int = Field(
         sa_column=Column(Integer, ForeignKey("team.id", ondelete="CASCADE"), primary_key=True)
     )
+    role: Role = Field(sa_column=Column(String(20), nullable=False))
+
+
+UNUSABLE_PASSWORD = "!"  # noqa: S105 -- a hash that matches no password
+"""The password hash of an account that has no password (single sign-on): never verifies."""
 
 
 class User(SQLModel, table=True):
     __tablename__ = "user_account"
-    __table_args__ = (CheckConstraint(_in("role", Role), name="role_known"),)
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
     full_name: str = Field(sa_column=Column(String(200), nullable=False))
     password_hash: str = Field(sa_column=Column(String(255), nullable=False))
-    role: Role = Field(sa_column=Column(String(20), nullable=False))
+    # Users, teams, the audit trail, import and export of all teams; combinable with team roles.
+    is_admin: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": text("true")})
+    # Who the municipality's identity provider says this is (None for a local account).
+    sso_issuer: str | None = Field(default=None, sa_column=Column(String(255)))
+    sso_subject: str | None = Field(default=None, sa_column=Column(String(255)))
     kiosk_pin_hash: str | None = Field(default=None, sa_column=Column(String(255)))
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -331,6 +351,7 @@ class UserSession(SQLModel, table=True):
     stops working. Only a digest of the token is stored."""
 
     __tablename__ = "user_session"
+    __table_args__ = (CheckConstraint(_in("method", SignInMethod), name="method_known"),)
 
     id: str = Field(sa_column=Column(String(64), primary_key=True))
     user_id: int = Field(
@@ -341,6 +362,26 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
+    method: SignInMethod = Field(
+        default=SignInMethod.PASSWORD,
+        sa_column=Column(String(10), nullable=False, server_default="password"),
+    )
+    # Single logout: the SAML NameID and SessionIndex the identity provider gave this login.
+    sso_name_id: str | None = Field(default=None, sa_column=Column(Text))
+    sso_session_index: str | None = Field(default=None, sa_column=Column(String(255)))
+
+
+class SsoRequest(SQLModel, table=True):
+    """An AuthnRequest sent to the identity provider and not yet answered: the answer must name
+    it (InResponseTo), once, within minutes — a replayed or unsolicited response is refused.
+    In the database, so that several app servers share it."""
+
+    __tablename__ = "sso_request"
+
+    id: str = Field(sa_column=Column(String(200), primary_key=True))
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    used_at: datetime | None = None
 
 
 class AuditEvent(SQLModel, table=True):

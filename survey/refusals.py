@@ -67,6 +67,14 @@ CATALOGUE: Mapping[str, Template] = {
     ),
     "account.team": Template(_l("Choose existing teams."), command=_l("unknown team")),
     "account.own_role": Template(_l("You cannot take away your own administrator role.")),
+    "account.no_access": Template(
+        _l("Give the user a role in a team, or make them an administrator."),
+        command=_l("no role in any team and not an administrator"),
+    ),
+    "account.both_roles": Template(
+        _l("A user has one role in a team: choose consultant or project leader for %(teams)s."),
+        command=_l("both roles in one team"),
+    ),
     "account.own_account": Template(_l("You cannot disable your own account.")),
     "account.current_password": Template(_l("The current password is wrong.")),
     "account.password": Template(_l("The password is wrong.")),

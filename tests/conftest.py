@@ -24,7 +24,7 @@ from survey import hashing, migrate
 from survey.app import create_app
 from survey.db import get_engine
 from survey.demo import build_demo
-from survey.models import Citizen, Role, Team, User
+from survey.models import Citizen, Role, Team, TeamMembership, User
 
 # The log-grep test: its hooks, here so that they run for the whole session (a conftest that
 # imports the plugin cannot also list it in pytest_plugins).
@@ -256,15 +256,22 @@ def create_team(session: Session) -> Callable[..., Team]:
 def create_user(session: Session) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def factory(username: str | None = None, role: Role = Role.CONSULTANT, **fields) -> User:
+    def factory(
+        username: str | None = None,
+        memberships: dict[Team, Role] | None = None,
+        **fields,
+    ) -> User:
+        """A user with a role in each team of `memberships`; is_admin=True for the capability."""
         user = User(
             username=username or f"user{next(counter)}",
             full_name="Test Person",
             password_hash="!",
-            role=role,
             **fields,
         )
         session.add(user)
+        session.flush()
+        for team, role in (memberships or {}).items():
+            session.add(TeamMembership(user_id=user.id, team_id=team.id, role=role))
         session.commit()
         return user
 

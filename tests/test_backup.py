@@ -27,7 +27,6 @@ from survey.models import (
     Mode,
     Response,
     ResponseStatus,
-    Role,
     Team,
     User,
 )
@@ -60,7 +59,7 @@ def seed(app) -> int:
         team = Team(name="Team Backup")
         db.add(team)
         db.flush()
-        user = User(username="bo", full_name="Bo", password_hash="!", role=Role.CONSULTANT)
+        user = User(username="bo", full_name="Bo", password_hash="!")
         citizen = Citizen(reference="B-0001", team_id=team.id, enrolled_on=date(2026, 1, 5))
         db.add_all([user, citizen])
         db.commit()

@@ -14,7 +14,16 @@ from survey import migrate
 from survey.db import get_engine
 from survey.demo import DemoRefused, build_demo
 from survey.instruments import scoring
-from survey.models import Answer, Citizen, Response, ResponseStatus, Role, Team, User
+from survey.models import (
+    Answer,
+    Citizen,
+    Response,
+    ResponseStatus,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+)
 from survey.reports.filters import Filters
 from survey.reports.queries import score_cte
 from survey.schedule import add_months
@@ -67,8 +76,10 @@ def test_demo_has_the_promised_shape(demo_app) -> None:
     registry = demo_app.extensions["survey.instruments"]
     with Session(get_engine(demo_app)) as session:
         assert session.execute(select(func.count()).select_from(Team)).scalar_one() == 2
-        roles = Counter(session.execute(select(User.role)).scalars())
-        assert roles == {Role.CONSULTANT: 6, Role.PROJECT_LEADER: 2, Role.ADMIN: 1}
+        roles = Counter(session.execute(select(TeamMembership.role)).scalars())
+        assert roles == {Role.CONSULTANT: 6, Role.PROJECT_LEADER: 2}
+        admins = session.execute(select(User.username).where(User.is_admin)).scalars().all()
+        assert admins == ["admin"]
         citizens = session.execute(select(Citizen)).scalars().all()
         assert len(citizens) == 150
         enrolled = sorted(c.enrolled_on for c in citizens)

@@ -38,18 +38,18 @@ def _people(app: Flask) -> int:
     """Team Nord, its consultant anne and an administrator; the administrator's id."""
     with Session(get_engine(app)) as db:
         team = Team(name="Team Nord")
-        anne = User(username="anne", full_name="Anne", password_hash="!", role=Role.CONSULTANT)
+        anne = User(username="anne", full_name="Anne", password_hash="!")
         chef = User(
             username="chef",
             full_name="Chef",
             password_hash=hashing.hash_password("a long enough test password"),
-            role=Role.ADMIN,
+            is_admin=True,
         )
         db.add_all([team, anne, chef])
         db.flush()
         assert team.id
         assert anne.id
-        db.add(TeamMembership(team_id=team.id, user_id=anne.id))
+        db.add(TeamMembership(team_id=team.id, user_id=anne.id, role=Role.CONSULTANT))
         db.commit()
         assert chef.id is not None
         return chef.id
@@ -264,7 +264,7 @@ def test_another_administrators_job_is_not_found(make_app, demo_database, tmp_pa
     shutil.copyfile(demo_database, copy)
     app = make_app(f"sqlite:///{copy}", migrated=False, FIXED_TODAY=DEMO_TODAY)
     with Session(get_engine(app)) as db:
-        other = User(username="other.admin", full_name="O", password_hash="!", role=Role.ADMIN)
+        other = User(username="other.admin", full_name="O", password_hash="!", is_admin=True)
         db.add(other)
         db.flush()
         job = Job(kind="import.citizens", created_by_id=other.id, state="done", result={})

@@ -83,3 +83,48 @@ def test_downgrade_and_upgrade_keep_the_data(make_app, database_url: str) -> Non
     migrate.upgrade(app)
     assert migrate.current_revision(app) == head
     assert counts() == before
+
+
+def test_roles_per_team_carry_today_s_users_over_unchanged(make_app, database_url: str) -> None:
+    """Before 20261202_0008 a user had one role; after it each membership carries that role
+    and administrators keep the capability (their memberships, which gave nothing, go)."""
+    from sqlalchemy import text
+
+    app = make_app(database_url, migrated=False)
+    migrate.upgrade(app, "20261202_0007")
+    with get_engine(app).begin() as db:
+        db.execute(
+            text("INSERT INTO team (id, name, created_at) VALUES (1, 'A', :t), (2, 'B', :t)"),
+            {"t": "2026-01-01 00:00:00"},
+        )
+        for uid, name, role in (
+            (1, "ann", "consultant"),
+            (2, "lea", "project_leader"),
+            (3, "adm", "admin"),
+        ):
+            db.execute(
+                text(
+                    "INSERT INTO user_account (id, username, full_name, password_hash, role, "
+                    "is_active, created_at) VALUES (:id, :name, :name, '!', :role, true, :t)"
+                ),
+                {"id": uid, "name": name, "role": role, "t": "2026-01-01 00:00:00"},
+            )
+        for uid, tid in ((1, 1), (1, 2), (2, 2), (3, 1)):
+            db.execute(
+                text("INSERT INTO team_membership (user_id, team_id) VALUES (:u, :t)"),
+                {"u": uid, "t": tid},
+            )
+    migrate.upgrade(app)
+    with get_engine(app).connect() as db:
+        held = set(db.execute(text("SELECT user_id, team_id, role FROM team_membership")).all())
+        admins = dict(db.execute(text("SELECT username, is_admin FROM user_account")).all())
+    assert held == {(1, 1, "consultant"), (1, 2, "consultant"), (2, 2, "project_leader")}
+    assert {name: bool(flag) for name, flag in admins.items()} == {
+        "ann": False,
+        "lea": False,
+        "adm": True,
+    }
+    migrate.downgrade(app, "20261202_0007")
+    with get_engine(app).connect() as db:
+        roles = dict(db.execute(text("SELECT username, role FROM user_account")).all())
+    assert roles == {"ann": "consultant", "lea": "project_leader", "adm": "admin"}

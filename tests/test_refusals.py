@@ -54,7 +54,7 @@ def test_outside_a_request_a_refusal_reads_in_english(app) -> None:
 
 def test_a_command_refuses_in_english_or_with_lang_da_in_danish(demo_app) -> None:
     runner = demo_app.test_cli_runner()
-    args = ["users", "create", "anne", "--name", "A", "--role", "consultant"]
+    args = ["users", "create", "anne", "--name", "A", "--consultant", "Team Nord"]
     english = runner.invoke(cli, args)
     assert english.exit_code == 2
     assert "Refused 'anne': that user name is taken." in english.output

@@ -1,6 +1,7 @@
 """Forms for users, teams and the audit filter."""
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -16,8 +17,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from survey.admin.services import NAME_MAX, RANGES
-from survey.forms.base import Form, IntegerField, SelectChoice, choices
-from survey.labels import ROLE_LABELS
+from survey.forms.base import Form, IntegerField, SelectChoice
+from survey.models import Role
 from survey.refusals import Refusal
 
 
@@ -26,11 +27,48 @@ class CheckboxListField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def role_choices() -> list[SelectChoice]:
-    return choices(ROLE_LABELS.items())
+class AccessFields(Form):
+    """A user's access: the administrator capability and one role in each chosen team."""
+
+    is_admin = BooleanField(
+        _l("Administrator"),
+        description=_l("Users, teams, the audit trail, and import and export of every team."),
+    )
+    consultant_in = CheckboxListField(
+        _l("Resource consultant in"),
+        coerce=int,
+        description=_l("Fills in forms for the citizens they are responsible for."),
+    )
+    leader_in = CheckboxListField(
+        _l("Project leader in"),
+        coerce=int,
+        description=_l("Sees every citizen of the team and its reports; changes no answers."),
+    )
+
+    def set_team_choices(self, teams: list[SelectChoice]) -> None:
+        self.consultant_in.choices = teams
+        self.leader_in.choices = teams
+
+    def show_memberships(self, memberships: Mapping[int, Role]) -> None:
+        self.consultant_in.data = [t for t, r in memberships.items() if r is Role.CONSULTANT]
+        self.leader_in.data = [t for t, r in memberships.items() if r is Role.PROJECT_LEADER]
+
+    def validate_leader_in(self, field: Field) -> None:
+        names = {choice.value: choice.label for choice in self.leader_in.choices or ()}
+        # Only teams that exist: an unknown one is already "not a valid choice".
+        both = set(self.consultant_in.data or ()) & set(field.data or ()) & set(names)
+        if both:
+            raise ValidationError(
+                str(Refusal("account.both_roles", teams=", ".join(names[t] for t in sorted(both))))
+            )
+
+    def memberships(self) -> dict[int, Role]:
+        found = dict.fromkeys(self.consultant_in.data or (), Role.CONSULTANT)
+        found.update(dict.fromkeys(self.leader_in.data or (), Role.PROJECT_LEADER))
+        return found
 
 
-class UserForm(Form):
+class UserForm(AccessFields):
     username = StringField(
         _l("User name"),
         validators=[InputRequired(), Length(max=64)],
@@ -38,14 +76,10 @@ class UserForm(Form):
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
     full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), validators=[InputRequired()])
-    teams = CheckboxListField(_l("Teams"), coerce=int)
 
 
-class UserEditForm(Form):
+class UserEditForm(AccessFields):
     full_name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
-    role = SelectField(_l("Role"), validators=[InputRequired()])
-    teams = CheckboxListField(_l("Teams"), coerce=int)
 
 
 PERCENT_MESSAGE = _l(

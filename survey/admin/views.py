@@ -1,4 +1,5 @@
-"""Administration: users, teams and the audit trail. Admins never see answers."""
+"""Administration: users, teams and the audit trail. The administrator capability alone sees no
+answers; an administrator who also has a role in a team sees what that role allows there."""
 
 from __future__ import annotations
 
@@ -12,17 +13,16 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from survey import audit
-from survey.access import roles_required
+from survey.access import admin_required
 from survey.admin import services as teams_service
-from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm, role_choices
+from survey.admin.forms import AuditFilterForm, TeamForm, UserEditForm, UserForm
 from survey.audit.services import ACTIONS, AuditFilter, query, to_csv
 from survey.auth import services as accounts
 from survey.db import get_session
 from survey.forms.base import add_error, choices
-from survey.models import Role, Team, TeamMembership, User
+from survey.models import Team, TeamMembership, User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ADMIN = Role.ADMIN
 
 
 def _teams() -> list[Team]:
@@ -37,27 +37,28 @@ def _user_or_404(user_id: int) -> User:
 
 
 @bp.get("/users")
-@roles_required(ADMIN)
+@admin_required
 def users() -> ResponseReturnValue:
     """Every account, with role, teams and whether it is active."""
     db = get_session()
     people = list(db.execute(select(User).order_by(col(User.username))).scalars())
     teams = {t.id: t.name for t in _teams()}
-    memberships: dict[int, list[str]] = {}
-    for user_id, team_id in db.execute(
-        select(col(TeamMembership.user_id), col(TeamMembership.team_id))
+    memberships: dict[int, list[tuple[str, str]]] = {}
+    for user_id, team_id, role in db.execute(
+        select(col(TeamMembership.user_id), col(TeamMembership.team_id), col(TeamMembership.role))
     ):
-        memberships.setdefault(user_id, []).append(teams[team_id])
+        memberships.setdefault(user_id, []).append((teams[team_id], role))
+    for held in memberships.values():
+        held.sort()
     return render_template("admin/users.html", people=people, memberships=memberships)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@roles_required(ADMIN)
+@admin_required
 def create_user() -> ResponseReturnValue:
     """Create an account; its first password is shown once."""
     form = UserForm()
-    form.role.choices = role_choices()
-    form.teams.choices = choices((t.id, t.name) for t in _teams())
+    form.set_team_choices(choices((t.id, t.name) for t in _teams()))
     if form.validate_on_submit():
         db = get_session()
         try:
@@ -65,8 +66,8 @@ def create_user() -> ResponseReturnValue:
                 db,
                 username=cast(str, form.username.data),  # InputRequired: never None here
                 full_name=cast(str, form.full_name.data),
-                role=Role(form.role.data),
-                team_ids=form.teams.data or [],
+                memberships=form.memberships(),
+                is_admin=bool(form.is_admin.data),
             )
         except accounts.AccountError as exc:
             db.rollback()
@@ -86,33 +87,29 @@ def _show_password_once(user: User, password: str) -> ResponseReturnValue:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@roles_required(ADMIN)
+@admin_required
 def edit_user(user_id: int) -> ResponseReturnValue:
     """Change a user's name, role and teams."""
     db = get_session()
     user = _user_or_404(user_id)
     form = UserEditForm(obj=user if request.method == "GET" else None)
-    form.role.choices = role_choices()
-    form.teams.choices = choices((t.id, t.name) for t in _teams())
+    form.set_team_choices(choices((t.id, t.name) for t in _teams()))
     if request.method == "GET":
-        form.teams.data = list(
-            db.execute(
-                select(col(TeamMembership.team_id)).where(col(TeamMembership.user_id) == user.id)
-            ).scalars()
-        )
+        assert user.id is not None
+        form.show_memberships(accounts.memberships_of(db, user.id))
     if form.validate_on_submit():
         try:
             accounts.update_user(
                 db,
                 user,
                 full_name=cast(str, form.full_name.data),  # InputRequired: never None here
-                role=Role(form.role.data),
-                team_ids=form.teams.data or [],
+                memberships=form.memberships(),
+                is_admin=bool(form.is_admin.data),
                 actor=current_user.user,
             )
         except accounts.AccountError as exc:
             db.rollback()
-            add_error(getattr(form, exc.field or "teams"), str(exc))
+            add_error(getattr(form, exc.field or "consultant_in"), str(exc))
         else:
             db.commit()
             flash(_("%(name)s is updated.", name=user.full_name), "success")
@@ -123,7 +120,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:user_id>/reset-password")
-@roles_required(ADMIN)
+@admin_required
 def reset_password(user_id: int) -> ResponseReturnValue:
     """Give a user a new password (shown once); their logins end."""
     db = get_session()
@@ -134,7 +131,7 @@ def reset_password(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles_required(ADMIN)
+@admin_required
 def set_active(user_id: int) -> ResponseReturnValue:
     """Disable or enable an account; a disabled user cannot log in, their work keeps their name."""
     db = get_session()
@@ -157,7 +154,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/teams")
-@roles_required(ADMIN)
+@admin_required
 def teams() -> ResponseReturnValue:
     """Teams and their measurement rhythm."""
     return render_template("admin/teams.html", teams=_teams())
@@ -165,7 +162,7 @@ def teams() -> ResponseReturnValue:
 
 @bp.route("/teams/new", methods=["GET", "POST"])
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
-@roles_required(ADMIN)
+@admin_required
 def team(team_id: int | None = None) -> ResponseReturnValue:
     """Create a team or change its name, interval, window, suppression and targets."""
     db = get_session()
@@ -215,7 +212,7 @@ def _audit_filter() -> tuple[AuditFilterForm, AuditFilter]:
 
 
 @bp.get("/audit")
-@roles_required(ADMIN)
+@admin_required
 def audit_log() -> ResponseReturnValue:
     """The audit trail, newest first, filtered by user, action, citizen and dates."""
     form, chosen = _audit_filter()
@@ -229,7 +226,7 @@ def audit_log() -> ResponseReturnValue:
 
 
 @bp.get("/audit.csv")
-@roles_required(ADMIN)
+@admin_required
 def audit_export() -> ResponseReturnValue:
     """The filtered audit trail as CSV; the export itself is audited."""
     _form, chosen = _audit_filter()

@@ -21,6 +21,7 @@ from survey.models import AuditEvent, Citizen, User, utcnow
 ACTIONS = (
     "login.success",
     "login.failure",
+    "login.refused",
     "logout",
     "session.expired",
     "password.change",
@@ -29,6 +30,8 @@ ACTIONS = (
     "user.disable",
     "user.enable",
     "user.reset_password",
+    "user.provisioned",
+    "user.sign_in_update",
     "team.create",
     "team.update",
     "citizen.enrol",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -23,7 +23,15 @@ from survey.hashing import (
     token_digest,
     verify_password,
 )
-from survey.models import Role, Team, TeamMembership, User, UserSession, utcnow
+from survey.models import (
+    Role,
+    SignInMethod,
+    Team,
+    TeamMembership,
+    User,
+    UserSession,
+    utcnow,
+)
 from survey.refusals import Refusal
 
 
@@ -55,6 +63,13 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
             session=session,
         )
         return None
+    if user.sso_subject is not None:
+        # Signs in through the municipality's identity provider; has no password here.
+        verify_password(_dummy_hash(), password)
+        audit.record(
+            "login.failure", user=user, details={"reason": "single_sign_on"}, session=session
+        )
+        return None
     if not verify_password(user.password_hash, password):
         audit.record("login.failure", user=user, details={"reason": "password"}, session=session)
         return None
@@ -63,16 +78,43 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    audit.record("login.success", user=user, session=session)
     return user
 
 
-def open_session(session: Session, user: User) -> str:
-    """A new server-side session; the returned token goes in the cookie, its digest in the db."""
+def open_session(
+    session: Session,
+    user: User,
+    method: SignInMethod = SignInMethod.PASSWORD,
+    *,
+    name_id: str | None = None,
+    session_index: str | None = None,
+) -> str:
+    """A new server-side session; the returned token goes in the cookie, its digest in the db.
+    `name_id` and `session_index` are what a SAML identity provider needs for single logout."""
     token = secrets.token_urlsafe(32)
     assert user.id is not None
-    session.add(UserSession(id=token_digest(token), user_id=user.id))
+    session.add(
+        UserSession(
+            id=token_digest(token),
+            user_id=user.id,
+            method=method,
+            sso_name_id=name_id,
+            sso_session_index=session_index,
+        )
+    )
     return token
+
+
+def memberships_of(session: Session, user_id: int) -> dict[int, Role]:
+    """team id -> the role `user_id` has there."""
+    return {
+        team_id: Role(role)
+        for team_id, role in session.execute(
+            select(col(TeamMembership.team_id), col(TeamMembership.role)).where(
+                col(TeamMembership.user_id) == user_id
+            )
+        )
+    }
 
 
 def close_session(session: Session, token: str) -> None:
@@ -120,14 +162,8 @@ def load_principal(session: Session, token: str, idle: timedelta) -> Loaded:
     if now - user_session.last_seen_at > TOUCH_EVERY:
         user_session.last_seen_at = now
         session.commit()
-    team_ids = frozenset(
-        session.execute(
-            select(col(TeamMembership.team_id)).where(col(TeamMembership.user_id) == user.id)
-        )
-        .scalars()
-        .all()
-    )
-    return Loaded(Principal(user=user, token=token, team_ids=team_ids))
+    assert user.id is not None
+    return Loaded(Principal(user=user, token=token, memberships=memberships_of(session, user.id)))
 
 
 def change_password(session: Session, user: User, current: str, new: str, keep_token: str) -> None:
@@ -172,11 +208,13 @@ def create_user(
     *,
     username: str,
     full_name: str,
-    role: Role,
-    team_ids: Iterable[int],
+    memberships: Mapping[int, Role],
+    is_admin: bool = False,
     password: str | None = None,
 ) -> tuple[User, str]:
-    """A new account; returns it with its first password (generated unless given)."""
+    """A new account with a role in each of `memberships` (team id -> role) and, if
+    `is_admin`, the administrator capability; returns it with its first password (generated
+    unless given)."""
     username = normalise_username(username)
     if session.execute(select(col(User.id)).where(col(User.username) == username)).first():
         raise AccountError("account.taken", "username")
@@ -186,33 +224,48 @@ def create_user(
         problems = password_problems(password, user_inputs=(username, *full_name.split()))
         if problems:
             raise AccountError("account.weak_password", "password", problems=" ".join(problems))
+    _check_access(is_admin, memberships)
     user = User(
         username=username,
         full_name=full_name.strip(),
-        role=role,
+        is_admin=is_admin,
         password_hash=hash_password(password),
     )
     session.add(user)
     session.flush()
-    set_teams(session, user, team_ids)
+    set_memberships(session, user, memberships)
     audit.record(
         "user.create",
         target=f"user:{username}",
-        details={"role": role.value, "teams": sorted(team_ids)},
+        details=access_details(is_admin, memberships),
         session=session,
     )
     return user, password
 
 
-def set_teams(session: Session, user: User, team_ids: Iterable[int]) -> None:
+def access_details(is_admin: bool, memberships: Mapping[int, Role]) -> dict:
+    """What the audit keeps of a user's access: the capability and each team's role."""
+    return {
+        "admin": is_admin,
+        "teams": {str(team): str(role) for team, role in sorted(memberships.items())},
+    }
+
+
+def _check_access(is_admin: bool, memberships: Mapping[int, Role]) -> None:
+    if not is_admin and not memberships:
+        raise AccountError("account.no_access", "consultant_in")
+
+
+def set_memberships(session: Session, user: User, memberships: Mapping[int, Role]) -> None:
+    """Replace the user's teams and their role in each (team id -> role)."""
     assert user.id is not None
-    wanted = set(team_ids)
+    wanted = {int(team): Role(role) for team, role in memberships.items()}
     known = set(session.execute(select(col(Team.id)).where(col(Team.id).in_(wanted))).scalars())
-    if known != wanted:
-        raise AccountError("account.team", "teams")
+    if known != set(wanted):
+        raise AccountError("account.team", "consultant_in")
     session.execute(delete(TeamMembership).where(col(TeamMembership.user_id) == user.id))
-    for team_id in sorted(wanted):
-        session.add(TeamMembership(user_id=user.id, team_id=team_id))
+    for team_id, role in sorted(wanted.items()):
+        session.add(TeamMembership(user_id=user.id, team_id=team_id, role=role))
 
 
 def reset_password(session: Session, user: User) -> str:
@@ -229,23 +282,24 @@ def update_user(
     user: User,
     *,
     full_name: str,
-    role: Role,
-    team_ids: Iterable[int],
+    memberships: Mapping[int, Role],
+    is_admin: bool,
     actor: User | None = None,
 ) -> None:
-    """Change a user's name, role and teams; audited as user.update.
+    """Change a user's name, administrator capability and role per team; audited as
+    user.update.
 
-    Refuses (AccountError) an actor taking away their own administrator role (nobody could give
-    it back) and an unknown team."""
-    if _is_self(actor, user) and role is not Role.ADMIN:
-        raise AccountError("account.own_role", "role")
-    team_ids = list(team_ids)
-    user.full_name, user.role = full_name.strip(), role
-    set_teams(session, user, team_ids)
+    Refuses (AccountError) an actor taking away their own administrator capability (nobody
+    could give it back), an unknown team, and a user left with no access at all."""
+    if _is_self(actor, user) and user.is_admin and not is_admin:
+        raise AccountError("account.own_role", "is_admin")
+    _check_access(is_admin, memberships)
+    user.full_name, user.is_admin = full_name.strip(), is_admin
+    set_memberships(session, user, memberships)
     audit.record(
         "user.update",
         target=f"user:{user.username}",
-        details={"role": user.role, "teams": sorted(team_ids)},
+        details=access_details(is_admin, memberships),
         session=session,
     )
 

@@ -20,17 +20,17 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from survey import audit
-from survey.auth import services
+from survey.auth import services, signin
 from survey.auth.devices import remember_device, trusted_device
 from survey.auth.forms import LoginForm, PasswordChangeForm, PinForm
-from survey.auth.principal import Principal
 from survey.auth.throttle import LoginThrottle, Wait
 from survey.db import get_session
 from survey.extensions import LOGIN_THROTTLE
 from survey.forms.base import add_error
+from survey.models import SignInMethod
 from survey.redirects import local_target
 from survey.refusals import Refusal
 
@@ -62,13 +62,8 @@ def login() -> ResponseReturnValue:
             throttle.failed(username, request.remote_addr, device)
             add_error(form.password, _("Wrong user name or password."))
         else:
-            token = services.open_session(db, user)
-            db.commit()
             throttle.succeeded(username, device)
-            session.clear()
-            login_user(Principal(user=user, token=token, team_ids=frozenset()))
-            session.permanent = True
-            response = redirect(_safe_next(request.args.get("next")))
+            response = signin.finish(user, SignInMethod.PASSWORD, next_url=request.args.get("next"))
             remember_device(request, response, username)
             return response
     return render_template("auth/login.html", form=form)

@@ -79,7 +79,10 @@ def consultants_of(db: Session, team_id: int, *, active_only: bool = True) -> li
     statement = (
         select(User)
         .join(TeamMembership, col(TeamMembership.user_id) == col(User.id))
-        .where(col(TeamMembership.team_id) == team_id, col(User.role) == Role.CONSULTANT)
+        .where(
+            col(TeamMembership.team_id) == team_id,
+            col(TeamMembership.role) == Role.CONSULTANT,
+        )
         .order_by(col(User.full_name))
     )
     if active_only:
@@ -99,7 +102,7 @@ def teams_for(db: Session, principal: Principal) -> list[Team]:
 
 def _check_consultant(db: Session, consultant_id: int | None, team_id: int) -> User:
     user = db.get(User, consultant_id) if consultant_id else None
-    if user is None or user.role != Role.CONSULTANT:
+    if user is None:
         raise CitizenError("citizen.no_consultant", "consultant")
     if not user.is_active:
         raise CitizenError("citizen.consultant_disabled", "consultant", name=user.full_name)

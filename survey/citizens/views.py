@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey import audit, clock
-from survey.access import STAFF_ROLES, can_edit_answers, can_manage_citizen, roles_required
+from survey.access import can_edit_answers, can_manage_citizen, staff_required
 from survey.citizens import services
 from survey.citizens.forms import EndForm, EnrolForm, ReopenForm, TransferForm, reason_choices
 from survey.db import get_session
@@ -53,7 +53,7 @@ def _citizen_or_404(citizen_id: int) -> Citizen:
 
 
 @bp.get("")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def index() -> ResponseReturnValue:
     """The citizens this user follows (consultant) or whose team they lead (project leader).
     Audited: how many were shown and whether a search was made."""
@@ -85,7 +85,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@staff_required
 def enrol() -> ResponseReturnValue:
     """Enrol a citizen under a pseudonymous reference."""
     db = get_session()
@@ -101,7 +101,7 @@ def enrol() -> ResponseReturnValue:
     form.consultant.choices = consultant_choices
     if request.method == "GET":
         form.enrolled_on.data = clock.today()
-        if current_user.role == "consultant":
+        if current_user.is_consultant:
             form.consultant.data = current_user.id
     if form.validate_on_submit():
         citizen = _attempt(
@@ -123,7 +123,7 @@ def enrol() -> ResponseReturnValue:
 
 
 @bp.get("/<int:citizen_id>")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def view(citizen_id: int) -> ResponseReturnValue:
     """A citizen's page: details, measurement schedule and course history. Audited."""
     db = get_session()
@@ -161,7 +161,7 @@ def citizen_team(citizen: Citizen) -> Team | None:
 
 
 @bp.route("/<int:citizen_id>/transfer", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@staff_required
 def transfer(citizen_id: int) -> ResponseReturnValue:
     """Hand the citizen over to another consultant in the team; the history keeps both. The
     page is audited as a view of the citizen."""
@@ -198,7 +198,7 @@ def transfer(citizen_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<int:citizen_id>/end", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@staff_required
 def end(citizen_id: int) -> ResponseReturnValue:
     """End the course, planned or unplanned, with a reason and a date. Monitoring stops. The
     page is audited as a view of the citizen."""
@@ -236,7 +236,7 @@ def end(citizen_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/<int:citizen_id>/reopen")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def reopen(citizen_id: int) -> ResponseReturnValue:
     """Reopen an ended course; the schedule resumes from the reopening."""
     db = get_session()

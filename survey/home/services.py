@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from survey.access import citizen_scope
+from survey.access import own_citizens
 from survey.auth.principal import Principal
 from survey.citizens.services import schedules
 from survey.clock import ZONE
@@ -52,7 +52,7 @@ def end_of_next_week(today: date) -> date:
 def consultant_home(
     db: Session, principal: Principal, *, today: date, forms: Sequence[str]
 ) -> ConsultantHome:
-    citizens = list(db.execute(select(Citizen).where(citizen_scope(principal))).scalars())
+    citizens = list(db.execute(select(Citizen).where(own_citizens(principal))).scalars())
     plans = schedules(db, citizens, today=today, forms=forms)
     horizon = end_of_next_week(today)
     due_soon, overdue = [], []
@@ -129,7 +129,9 @@ def leader_overview(
 ) -> list[TeamRhythm]:
     """Per team and measurement point: forms due so far, done in window, late, missed, open."""
     teams = db.execute(
-        select(Team).where(col(Team.id).in_(principal.team_ids)).order_by(col(Team.name))
+        select(Team)
+        .where(col(Team.id).in_(sorted(principal.leader_team_ids)))
+        .order_by(col(Team.name))
     ).scalars()
     result = []
     for team in teams:

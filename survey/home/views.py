@@ -10,7 +10,6 @@ from survey import audit, clock
 from survey.db import get_session
 from survey.home import services
 from survey.main import services as main_services
-from survey.models import Role
 
 bp = Blueprint("home", __name__)
 
@@ -27,22 +26,30 @@ def form_ids() -> list[str]:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     """Who is due, whose form is half done (consultant); are the teams keeping the rhythm
-    (project leader); accounts and the audit trail (admin). The consultant's list of citizens
-    is audited as a view of the caseload; the other two show counts only."""
+    (project leader); accounts and the audit trail (admin) — each part the user's roles give,
+    on one page. The consultant's list of citizens is audited as a view of the caseload; the
+    other two show counts only."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     db = get_session()
     today = clock.today()
-    if current_user.role is Role.CONSULTANT:
+    home = teams = overview = None
+    if current_user.is_consultant:
         home = services.consultant_home(db, current_user, today=today, forms=form_ids())
         audit.record(
             "caseload.view", details={"page": "home", "citizens": services.citizens_shown(home)}
         )
         db.commit()
-        return render_template("home/consultant.html", home=home, today=today, titles=form_titles())
-    if current_user.role is Role.PROJECT_LEADER:
+    if current_user.is_leader:
         teams = services.leader_overview(db, current_user, today=today, forms=form_ids())
-        return render_template(
-            "home/leader.html", teams=teams, today=today, forms=form_ids(), titles=form_titles()
-        )
-    return render_template("home/admin.html", overview=main_services.overview(db))
+    if current_user.is_admin:
+        overview = main_services.overview(db)
+    return render_template(
+        "home/index.html",
+        home=home,
+        teams=teams,
+        overview=overview,
+        today=today,
+        forms=form_ids(),
+        titles=form_titles(),
+    )

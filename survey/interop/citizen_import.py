@@ -227,7 +227,8 @@ def _check_consultant(
             set(
                 session.execute(
                     select(col(TeamMembership.team_id)).where(
-                        col(TeamMembership.user_id) == user.id
+                        col(TeamMembership.user_id) == user.id,
+                        col(TeamMembership.role) == Role.CONSULTANT,
                     )
                 ).scalars()
             )
@@ -236,7 +237,7 @@ def _check_consultant(
         )
         members[username] = (user, team_ids) if user is not None else None
     found = members[username]
-    if found is None or found[0].role != Role.CONSULTANT:
+    if found is None or not found[1]:
         problems.add(line, _("there is no resource consultant %(name)s.", name=shown(username)))
         return None
     user, team_ids = found

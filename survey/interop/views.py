@@ -22,7 +22,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from survey import clock
-from survey.access import citizen_scope, roles_required
+from survey.access import admin_required, export_scope, exporter_required
 from survey.db import get_session
 from survey.instruments import InstrumentRegistry
 from survey.interop import import_jobs
@@ -30,11 +30,8 @@ from survey.interop.exports import BINARY, DOWNLOADS_BY_VALUE, FileExport, Optio
 from survey.interop.forms import ExportForm, ImportForm
 from survey.interop.pseudonyms import Pseudonyms
 from survey.jobs import services as job_services
-from survey.models import Role
 
 bp = Blueprint("interop", __name__)
-
-EXPORTERS = (Role.PROJECT_LEADER, Role.ADMIN)
 
 
 def _registry() -> InstrumentRegistry:
@@ -42,7 +39,7 @@ def _registry() -> InstrumentRegistry:
 
 
 @bp.route("/admin/import", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
+@admin_required
 def upload() -> ResponseReturnValue:
     """Upload a citizens or answers file. It is checked in full, then written all at once or
     not at all, by a background job (a national file takes minutes): the page goes on to the
@@ -67,7 +64,7 @@ def upload() -> ResponseReturnValue:
 
 
 @bp.get("/admin/import/jobs/<int:job_id>")
-@roles_required(Role.ADMIN)
+@admin_required
 def import_job(job_id: int) -> ResponseReturnValue:
     """One import's progress, then its result; the asker's own only."""
     job = job_services.own(get_session(), current_user.user, job_id)
@@ -77,26 +74,26 @@ def import_job(job_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/exports")
-@roles_required(*EXPORTERS)
+@exporter_required
 def exports() -> ResponseReturnValue:
     """The export page; the download itself is /exports/download with the same fields."""
     return render_template("interop/export.html", form=ExportForm())
 
 
 @bp.post("/exports/download")
-@roles_required(*EXPORTERS)
+@exporter_required
 def download() -> ResponseReturnValue:
     """One export as a file: only the citizens the user may see (an administrator: all),
     pseudonymised unless an administrator asks for real references. Audited by the service."""
     form = ExportForm()
     if not form.validate_on_submit():
         return render_template("interop/export.html", form=form), 422
-    admin = current_user.role is Role.ADMIN
+    admin = current_user.is_admin
     if form.real_references.data and not admin:
         abort(403)
     db = get_session()
     options = Options(
-        citizen_filter=None if admin else citizen_scope(current_user),
+        citizen_filter=export_scope(current_user),
         pseudonyms=Pseudonyms(real=bool(form.real_references.data)),
         actor=current_user.user,
         delimiter=";" if form.semicolon.data else ",",

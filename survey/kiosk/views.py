@@ -7,18 +7,15 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import login_user
 
-from survey import audit
-from survey.auth import services as accounts
-from survey.auth.principal import Principal
+from survey.auth import signin
 from survey.db import get_session
 from survey.extensions import limiter
 from survey.hashing import token_digest
 from survey.i18n import LOCALES
 from survey.kiosk import bp, services
 from survey.kiosk.guard import calm, current, forget_kiosk, is_answering
-from survey.models import KioskLock, KioskSession, ResponseStatus
+from survey.models import KioskLock, KioskSession, ResponseStatus, SignInMethod
 from survey.redirects import local_target
 
 
@@ -113,12 +110,8 @@ def unlock() -> ResponseReturnValue:
             return calm(403)
         return _lock_screen(kiosk, problem=str(exc), status=422)
     consultant_locale = kiosk.consultant_locale
-    token = accounts.open_session(db, consultant)  # a new login, never the one from before
-    audit.record("login.success", user=consultant, session=db, details={"via": "kiosk_unlock"})
+    signin.open_login(consultant, SignInMethod.KIOSK)  # a new login, never the one from before
     db.commit()
-    session.clear()
-    login_user(Principal(user=consultant, token=token, team_ids=frozenset()))
-    session.permanent = True
     if consultant_locale in LOCALES:
         session["locale"] = consultant_locale
     if response.status == ResponseStatus.SUBMITTED:

@@ -19,11 +19,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
-from survey.access import STAFF_ROLES, roles_required
+from survey.access import staff_required
 from survey.i18n import LOCALES
 from survey.instruments import InstrumentRegistry, UnknownInstrument
 from survey.main import services
-from survey.models import Role
 from survey.redirects import local_target
 
 bp = Blueprint("main", __name__)
@@ -66,13 +65,13 @@ def healthz() -> ResponseReturnValue:
     newest, else 503. Which schema it is only an administrator is told (it dates the code)."""
     state = services.health(current_app)
     body: dict[str, object] = {"status": "ok" if state.ok else "unavailable"}
-    if current_user.is_authenticated and current_user.role is Role.ADMIN:
+    if current_user.is_authenticated and current_user.is_admin:
         body.update(database=state.database, schema=state.revision, expected_schema=state.head)
     return jsonify(body), 200 if state.ok else 503
 
 
 @bp.get("/vendor/plotly.min.js")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def plotly_js() -> ResponseReturnValue:
     """plotly.js from the installed plotly package: served by us, never from a CDN, so charts
     draw on a tablet without internet and no request leaves the server."""

@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlmodel import col
 
-from survey.access import roles_required
+from survey.access import leader_required
 from survey.audit import services as audit
 from survey.db import get_session
 from survey.inputs import whole_number
@@ -41,7 +41,6 @@ from survey.reports.sets import REPORT_SETS, Entry, ReportSet, build_entry, buil
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-LEADER = Role.PROJECT_LEADER
 
 APPLIES = {
     "waves": (),
@@ -70,7 +69,7 @@ def _registry() -> Any:
 
 
 def _my_teams() -> list[Team]:
-    ids = sorted(current_user.team_ids)
+    ids = sorted(current_user.leader_team_ids)  # reports are the project leader's
     if not ids:
         return []
     return list(
@@ -96,7 +95,10 @@ def _my_consultants(teams: list[Team]) -> list[User]:
     stmt = (
         select(User)
         .join(TeamMembership, col(TeamMembership.user_id) == User.id)
-        .where(col(TeamMembership.team_id).in_(ids), col(User.role) == Role.CONSULTANT)
+        .where(
+            col(TeamMembership.team_id).in_(ids),
+            col(TeamMembership.role) == Role.CONSULTANT,
+        )
         .distinct()
         .order_by(col(User.full_name), col(User.username))
     )
@@ -234,7 +236,7 @@ def _items() -> list[tuple[str, str]]:
 
 
 @bp.get("")
-@roles_required(LEADER)
+@leader_required
 def index() -> ResponseReturnValue:
     """Pick a table and filters; see the table and its chart."""
     teams = _my_teams()
@@ -308,7 +310,7 @@ def _download(body: bytes | str, mimetype: str, name: str, table: str, fmt: str)
 
 
 @bp.get("/table.csv")
-@roles_required(LEADER)
+@leader_required
 def table_csv() -> ResponseReturnValue:
     body, table = _one_table("csv")
     return _download(body, "text/csv; charset=utf-8", f"{table}.csv", table, "csv")
@@ -318,14 +320,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.get("/table.xlsx")
-@roles_required(LEADER)
+@leader_required
 def table_xlsx() -> ResponseReturnValue:
     body, table = _one_table("xlsx")
     return _download(body, XLSX, f"{table}.xlsx", table, "xlsx")
 
 
 @bp.get("/set/<set_id>.xlsx")
-@roles_required(LEADER)
+@leader_required
 def set_xlsx(set_id: str) -> ResponseReturnValue:
     """Every table of a report set (the evaluation report's 19): one sheet per table."""
     report_set = _sets().get(set_id)

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey import audit, clock
-from survey.access import STAFF_ROLES, can_edit_answers, can_view_citizen, roles_required
+from survey.access import can_edit_answers, can_view_citizen, staff_required
 from survey.citizens.services import NotVisible, get_visible
 from survey.db import get_session
 from survey.extensions import login_manager
@@ -70,7 +70,7 @@ def _page_or_404(definition: InstrumentVersion, point: int, number: int) -> tupl
 
 
 @bp.route("/citizens/<int:citizen_id>/points/<int:point>/<form_id>", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@staff_required
 def start(citizen_id: int, point: int, form_id: str) -> ResponseReturnValue:
     """Open a form for a citizen and measurement point: resume the draft, show the submitted
     response, or start a new one (consultant entry or the citizen's tablet)."""
@@ -137,7 +137,7 @@ def page(response_id: int, number: int) -> ResponseReturnValue:
     db = get_session()
     if not current_user.is_authenticated:
         return _save_after_expiry(response_id, number)
-    if current_user.role not in STAFF_ROLES:
+    if not current_user.is_staff:
         abort(403)
     response, citizen, definition = _load(response_id, edit=True)
     if response.status == ResponseStatus.SUBMITTED:
@@ -192,7 +192,7 @@ def autosave(response_id: int) -> ResponseReturnValue:
     """Saves the answers on the page every few seconds and when the page is left (JavaScript)."""
     if not current_user.is_authenticated:
         return jsonify(saved=False, reason="login"), 401
-    if current_user.role not in STAFF_ROLES:
+    if not current_user.is_staff:
         abort(403)
     response, _citizen, definition = _load(response_id, edit=True)
     if response.status != ResponseStatus.DRAFT:
@@ -203,7 +203,7 @@ def autosave(response_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/responses/<int:response_id>/tablet")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def to_tablet(response_id: int) -> ResponseReturnValue:
     """Give a tablet draft back to the citizen in this browser, at the page they left; the
     consultant's login in this browser ends, their other logins go on."""
@@ -214,7 +214,7 @@ def to_tablet(response_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/responses/<int:response_id>/review")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def review(response_id: int) -> ResponseReturnValue:
     """Every answer before submitting, each a click from its page. Audited."""
     response, citizen, definition = _load(response_id, edit=True)
@@ -264,7 +264,7 @@ def _render_answers(
 
 
 @bp.post("/responses/<int:response_id>/submit")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def submit(response_id: int) -> ResponseReturnValue:
     """Submit the draft. A double tap or a retry after a dropped connection stores one response."""
     db = get_session()
@@ -286,7 +286,7 @@ def submit(response_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/responses/<int:response_id>")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def view(response_id: int) -> ResponseReturnValue:
     """A response with its answers, version, mode and corrections. Audited."""
     db = get_session()
@@ -304,7 +304,7 @@ def view(response_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/responses/<int:response_id>/amend/<code>", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
+@staff_required
 def amend(response_id: int, code: str) -> ResponseReturnValue:
     """Correct one submitted answer; the original value, who and why are kept. Showing the
     form is audited as a view of the response."""

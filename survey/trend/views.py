@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from survey import audit, clock
-from survey.access import STAFF_ROLES, roles_required
+from survey.access import staff_required
 from survey.citizens import services as citizens
 from survey.db import get_session
 from survey.models import Team, User
@@ -40,14 +40,14 @@ def _page(citizen_id: int, template: str, printed: bool) -> ResponseReturnValue:
 
 
 @bp.get("/<int:citizen_id>/trend")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def view(citizen_id: int) -> ResponseReturnValue:
     """The citizen's trend: charts, their text summaries and every answer by point. Audited."""
     return _page(citizen_id, "trend/view.html", printed=False)
 
 
 @bp.get("/<int:citizen_id>/trend/print")
-@roles_required(*STAFF_ROLES)
+@staff_required
 def print_view(citizen_id: int) -> ResponseReturnValue:
     """The same on A4, black-and-white safe, for the conversation and the case file. Audited."""
     return _page(citizen_id, "trend/print.html", printed=True)

@@ -137,12 +137,12 @@ def add_organisation(session: Session, teams: dict[str, list[str]]) -> None:
         session.flush()
         for username in usernames:
             if username not in users:
-                users[username] = User(
-                    username=username, full_name=username, password_hash="!", role=Role.CONSULTANT
-                )
+                users[username] = User(username=username, full_name=username, password_hash="!")
                 session.add(users[username])
                 session.flush()
-            session.add(TeamMembership(user_id=users[username].id, team_id=team.id))
+            session.add(
+                TeamMembership(user_id=users[username].id, team_id=team.id, role=Role.CONSULTANT)
+            )
     session.flush()
 
 

@@ -28,7 +28,16 @@ from survey.interop.exporting import (
     export_wide,
 )
 from survey.interop.pseudonyms import Pseudonyms
-from survey.models import Answer, AuditEvent, Citizen, Response, ResponseStatus, Team, User
+from survey.models import (
+    Answer,
+    AuditEvent,
+    Citizen,
+    Response,
+    ResponseStatus,
+    Role,
+    Team,
+    User,
+)
 from tests.interop.conftest import (
     HAND_FILE,
     TODAY,
@@ -83,7 +92,8 @@ def test_exports_keep_to_the_citizen_filter(demo_app: Flask) -> None:
                 select(Citizen.reference).where(Citizen.consultant_id == anne.id)
             ).scalars()
         )
-    scope = citizen_scope(Principal(anne, "t", frozenset()))
+        nord = session.execute(select(Team.id).where(Team.name == "Team Nord")).scalar_one()
+    scope = citizen_scope(Principal(anne, "t", {nord: Role.CONSULTANT}))
     real = Pseudonyms(real=True)
     citizens, _ = run_export(demo_app, export_citizens, citizen_filter=scope, pseudonyms=real)
     answers, _ = run_export(demo_app, export_long, registry, citizen_filter=scope, pseudonyms=real)

@@ -78,7 +78,7 @@ def copy_organisation(source: Flask, target: Flask) -> None:
             select(Team.name, User.username)
             .join(TeamMembership, TeamMembership.team_id == Team.id)
             .join(User, User.id == TeamMembership.user_id)
-            .where(User.role == Role.CONSULTANT)
+            .where(TeamMembership.role == Role.CONSULTANT)
             .order_by(Team.name, User.username)
         ):
             teams.setdefault(team, []).append(username)

@@ -29,7 +29,7 @@ from sqlmodel import Session
 
 from survey.config import PROJECT_ROOT
 from survey.db import get_engine
-from survey.models import Answer, Citizen, Response, Role, Team, User
+from survey.models import Answer, Citizen, Response, Team, User
 
 Answers = dict[str, int | list[int] | str]
 
@@ -125,8 +125,8 @@ def build_cohort(session: Session) -> tuple[dict[str, int], dict[str, int]]:
     nord, syd = Team(name="Nord"), Team(name="Syd")
     session.add_all([nord, syd])
     session.flush()
-    anne = User(username="anne", full_name="Anne", password_hash="!", role=Role.CONSULTANT)
-    bo = User(username="bo", full_name="Bo", password_hash="!", role=Role.CONSULTANT)
+    anne = User(username="anne", full_name="Anne", password_hash="!")
+    bo = User(username="bo", full_name="Bo", password_hash="!")
     session.add_all([anne, bo])
     session.flush()
 

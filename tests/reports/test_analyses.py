@@ -34,7 +34,7 @@ from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 
 from survey.db import get_engine
 from survey.instruments.schema import AnswerOption, Item, ItemType, ScoreRule, Text
-from survey.models import Citizen, Role, Team, User
+from survey.models import Citizen, Team, User
 from survey.reports import builders
 from survey.reports.cli import report
 from survey.reports.filters import Filters, ReportError
@@ -163,12 +163,8 @@ def stats_cohort(make_app, database_url: str) -> StatsCohort:
     with Session(get_engine(app), expire_on_commit=False) as session:
         teams = {name: Team(name=name) for name in ("Øst", "Vest", "Nord")}
         users = {
-            "carla": User(
-                username="carla", full_name="Carla Holm", password_hash="!", role=Role.CONSULTANT
-            ),
-            "dan": User(
-                username="dan", full_name="Dan Berg", password_hash="!", role=Role.CONSULTANT
-            ),
+            "carla": User(username="carla", full_name="Carla Holm", password_hash="!"),
+            "dan": User(username="dan", full_name="Dan Berg", password_hash="!"),
         }
         session.add_all([*teams.values(), *users.values()])
         session.flush()

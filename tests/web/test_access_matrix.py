@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from survey.db import get_engine
+from survey.hashing import hash_password
 from survey.models import (
     Answer,
     Citizen,
@@ -20,7 +21,9 @@ from survey.models import (
     Mode,
     Response,
     ResponseStatus,
+    Role,
     Team,
+    TeamMembership,
     User,
 )
 from tests.conftest import login
@@ -32,6 +35,12 @@ ROLES = (
     "project_leader",
     "project_leader_other_team",
     "admin",
+    # Two hats (made by make_targets): project leader in Team Nord and consultant in Team Syd;
+    # consultant in Team Nord (not Anne's citizens) and project leader in Team Syd; and an
+    # administrator who also leads Team Nord.
+    "leader_here_consultant_there",
+    "consultant_here_leader_there",
+    "admin_and_leader",
     "kiosk",  # a tablet the consultant handed to a citizen: only the kiosk's own pages
 )
 USERS = {
@@ -40,32 +49,55 @@ USERS = {
     "project_leader": "leder.nord",
     "project_leader_other_team": "leder.syd",
     "admin": "admin",
+    "leader_here_consultant_there": "hat.nord",
+    "consultant_here_leader_there": "hat.syd",
+    "admin_and_leader": "admin.nord",
 }
+TWO_HATS = {
+    # user name -> (administrator, {team: role})
+    "hat.nord": (False, {"Team Nord": Role.PROJECT_LEADER, "Team Syd": Role.CONSULTANT}),
+    "hat.syd": (False, {"Team Nord": Role.CONSULTANT, "Team Syd": Role.PROJECT_LEADER}),
+    "admin.nord": (True, {"Team Nord": Role.PROJECT_LEADER}),
+}
+ADMINS = ("admin", "admin_and_leader")
+LEADERS = (
+    "project_leader",
+    "project_leader_other_team",
+    "leader_here_consultant_there",
+    "consultant_here_leader_there",
+    "admin_and_leader",
+)
 
 LOGIN = 302  # anonymous users are sent to the login page
 CLOSED = 403  # what a kiosk tablet gets for every page but its own
 ANY_USER = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "kiosk": CLOSED}
 STAFF_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 200), "admin": 403, "kiosk": CLOSED}
-ADMIN_ONLY = {"anonymous": LOGIN, **dict.fromkeys(USERS, 403), "admin": 200, "kiosk": CLOSED}
-PUBLIC = dict.fromkeys(ROLES, 200)
-LEADERS_ONLY = {
-    **dict.fromkeys(ROLES, 403),
+ADMIN_ONLY = {
     "anonymous": LOGIN,
-    "project_leader": 200,
-    "project_leader_other_team": 200,
+    **dict.fromkeys(USERS, 403),
+    **dict.fromkeys(ADMINS, 200),
+    "kiosk": CLOSED,
 }
+PUBLIC = dict.fromkeys(ROLES, 200)
+LEADERS_ONLY = {**dict.fromkeys(ROLES, 403), "anonymous": LOGIN, **dict.fromkeys(LEADERS, 200)}
 
 
 def own_citizen(ok: int, leader: int | None = None) -> dict[str, int]:
     """A route about one of the consultant's citizens in Team Nord; `leader` when the team's
-    project leader gets something else (they read answers but never change them)."""
+    project leader gets something else (they read answers but never change them). Whoever
+    leads Team Nord gets the leader's answer whatever else they are; a consultant of Team Nord
+    who is not the citizen's consultant gets nothing, though they lead another team."""
+    as_leader = ok if leader is None else leader
     return {
         "anonymous": LOGIN,
         "consultant": ok,
         "consultant_other_team": 404,
-        "project_leader": ok if leader is None else leader,
+        "project_leader": as_leader,
         "project_leader_other_team": 404,
         "admin": 403,
+        "leader_here_consultant_there": as_leader,
+        "consultant_here_leader_there": 404,
+        "admin_and_leader": as_leader,
         "kiosk": CLOSED,
     }
 
@@ -80,6 +112,7 @@ def replace(base: dict[str, int], **changes: int) -> dict[str, int]:
 
 
 EXPORTERS = replace(LEADERS_ONLY, admin=200)
+STAFF_422 = ["consultant", "consultant_other_team", *LEADERS]
 
 # (endpoint, method) → (url template, expected status per role[, form data]), tried in this order
 EXPECTED: dict[tuple[str, str], tuple] = {
@@ -107,18 +140,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("citizens.enrol", "GET"): ("/citizens/new", STAFF_ONLY),
     ("citizens.enrol", "POST"): (
         "/citizens/new",
-        replace(
-            STAFF_ONLY,
-            **dict.fromkeys(
-                [
-                    "consultant",
-                    "consultant_other_team",
-                    "project_leader",
-                    "project_leader_other_team",
-                ],
-                422,
-            ),
-        ),
+        replace(STAFF_ONLY, **dict.fromkeys(STAFF_422, 422)),
     ),
     ("citizens.view", "GET"): ("/citizens/{citizen}", own_citizen(200)),
     ("citizens.transfer", "GET"): ("/citizens/{citizen}/transfer", own_citizen(200)),
@@ -163,20 +185,39 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("kiosk.submit", "POST"): ("/kiosk/submit", kiosk_only(302)),
     ("admin.users", "GET"): ("/admin/users", ADMIN_ONLY),
     ("admin.create_user", "GET"): ("/admin/users/new", ADMIN_ONLY),
-    ("admin.create_user", "POST"): ("/admin/users/new", replace(ADMIN_ONLY, admin=422)),
+    ("admin.create_user", "POST"): (
+        "/admin/users/new",
+        replace(ADMIN_ONLY, **dict.fromkeys(ADMINS, 422)),
+    ),
     ("admin.edit_user", "GET"): ("/admin/users/{user}", ADMIN_ONLY),
-    ("admin.edit_user", "POST"): ("/admin/users/{user}", replace(ADMIN_ONLY, admin=422)),
+    ("admin.edit_user", "POST"): (
+        "/admin/users/{user}",
+        replace(ADMIN_ONLY, **dict.fromkeys(ADMINS, 422)),
+    ),
     ("admin.reset_password", "POST"): ("/admin/users/{user}/reset-password", ADMIN_ONLY),
-    ("admin.set_active", "POST"): ("/admin/users/{user}/active", replace(ADMIN_ONLY, admin=302)),
+    ("admin.set_active", "POST"): (
+        "/admin/users/{user}/active",
+        replace(ADMIN_ONLY, **dict.fromkeys(ADMINS, 302)),
+    ),
     ("admin.teams", "GET"): ("/admin/teams", ADMIN_ONLY),
     ("admin.team", "GET"): ("/admin/teams/{team}", ADMIN_ONLY),
-    ("admin.team", "POST"): ("/admin/teams/{team}", replace(ADMIN_ONLY, admin=422)),
+    ("admin.team", "POST"): (
+        "/admin/teams/{team}",
+        replace(ADMIN_ONLY, **dict.fromkeys(ADMINS, 422)),
+    ),
     ("admin.audit_log", "GET"): ("/admin/audit", ADMIN_ONLY),
     ("admin.audit_export", "GET"): ("/admin/audit.csv", ADMIN_ONLY),
     # Data in: administrators; data out: project leaders (their teams) and administrators.
     ("interop.upload", "GET"): ("/admin/import", ADMIN_ONLY),
-    ("interop.upload", "POST"): ("/admin/import", replace(ADMIN_ONLY, admin=422)),
-    ("interop.import_job", "GET"): ("/admin/import/jobs/{job}", ADMIN_ONLY),
+    ("interop.upload", "POST"): (
+        "/admin/import",
+        replace(ADMIN_ONLY, **dict.fromkeys(ADMINS, 422)),
+    ),
+    # Another administrator's job is not shown (404): only the one who started it sees it.
+    ("interop.import_job", "GET"): (
+        "/admin/import/jobs/{job}",
+        replace(ADMIN_ONLY, admin_and_leader=404),
+    ),
     ("interop.exports", "GET"): ("/exports", EXPORTERS),
     ("interop.download", "POST"): ("/exports/download", EXPORTERS, {"dataset": "codebook-md"}),
     # Cohort reports: project leaders only, each for their own teams.
@@ -245,6 +286,19 @@ def make_targets(app) -> dict[str, int]:
             result={"ok": True, "summary": "", "messages": [], "problem_count": 0},
         )
         db.add_all([draft, submitted, job])
+        teams = {t.name: t.id for t in db.execute(select(Team)).scalars()}
+        for username, (is_admin, held) in TWO_HATS.items():
+            db.add(
+                hat := User(
+                    username=username,
+                    full_name=f"Hat {username}",
+                    password_hash=hash_password(f"demo-{username}-2026"),
+                    is_admin=is_admin,
+                )
+            )
+            db.flush()
+            for team_name, role in held.items():
+                db.add(TeamMembership(user_id=hat.id, team_id=teams[team_name], role=role))
         db.commit()
         return {
             "citizen": active.id,

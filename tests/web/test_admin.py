@@ -11,7 +11,7 @@ from survey.admin.cli import teams
 from survey.admin.services import TeamError, TeamSettings, create_team, update_team
 from survey.auth.services import AccountError, set_active, update_user
 from survey.db import get_engine
-from survey.models import AuditEvent, Role, Team, User
+from survey.models import AuditEvent, Role, Team, TeamMembership, User
 from tests.conftest import login
 
 
@@ -93,13 +93,14 @@ def test_the_team_service_validates_and_audits(session: Session) -> None:
 def test_an_admin_cannot_take_away_their_own_admin_role(demo_app) -> None:
     with Session(get_engine(demo_app)) as db:
         me = db.execute(select(User).where(User.username == "admin")).scalar_one()
+        nord = db.execute(select(Team.id).where(Team.name == "Team Nord")).scalar_one()
     response = _admin(demo_app).post(
-        f"/admin/users/{me.id}", data={"full_name": "Admin", "role": "consultant"}
+        f"/admin/users/{me.id}", data={"full_name": "Admin", "consultant_in": str(nord)}
     )
     assert response.status_code == 422
     assert "Du kan ikke fjerne din egen administratorrolle." in response.get_data(as_text=True)
     with Session(get_engine(demo_app)) as db:
-        assert db.get(User, me.id).role == Role.ADMIN
+        assert db.get(User, me.id).is_admin
         assert not db.execute(select(AuditEvent).where(AuditEvent.action == "user.update")).first()
 
 
@@ -117,28 +118,48 @@ def test_an_admin_cannot_disable_themselves(demo_app) -> None:
 
 
 def test_the_user_services_refuse_self_demotion_only_for_the_actor(
-    session: Session, create_user
+    session: Session, create_user, create_team
 ) -> None:
-    me, other = create_user("me", role=Role.ADMIN), create_user("other", role=Role.ADMIN)
+    me, other = create_user("me", is_admin=True), create_user("other", is_admin=True)
+    team = create_team("Team Admin")
     with pytest.raises(AccountError) as refused:
-        update_user(session, me, full_name="Me", role=Role.CONSULTANT, team_ids=[], actor=me)
-    assert (refused.value.code, refused.value.field) == ("account.own_role", "role")
+        update_user(
+            session,
+            me,
+            full_name="Me",
+            memberships={team.id: Role.CONSULTANT},
+            is_admin=False,
+            actor=me,
+        )
+    assert (refused.value.code, refused.value.field) == ("account.own_role", "is_admin")
     with pytest.raises(AccountError) as refused:
         set_active(session, me, False, actor=me)
     assert refused.value.code == "account.own_account"
-    update_user(session, me, full_name=" Me ", role=Role.ADMIN, team_ids=[], actor=me)
-    update_user(session, other, full_name="Other", role=Role.CONSULTANT, team_ids=[], actor=me)
+    update_user(session, me, full_name=" Me ", memberships={}, is_admin=True, actor=me)
+    update_user(
+        session,
+        other,
+        full_name="Other",
+        memberships={team.id: Role.CONSULTANT},
+        is_admin=False,
+        actor=me,
+    )
     set_active(session, other, False, actor=me)
     set_active(session, me, False)  # the command line has no actor
-    assert (me.full_name, other.role, other.is_active, me.is_active) == (
+    assert (me.full_name, other.is_admin, other.is_active, me.is_active) == (
         "Me",
-        Role.CONSULTANT,
+        False,
         False,
         False,
     )
     with pytest.raises(AccountError) as refused:
-        update_user(session, other, full_name="Other", role=Role.ADMIN, team_ids=[999])
-    assert (refused.value.code, refused.value.field) == ("account.team", "teams")
+        update_user(
+            session, other, full_name="Other", memberships={999: Role.CONSULTANT}, is_admin=True
+        )
+    assert (refused.value.code, refused.value.field) == ("account.team", "consultant_in")
+    with pytest.raises(AccountError) as refused:
+        update_user(session, other, full_name="Other", memberships={}, is_admin=False)
+    assert (refused.value.code, refused.value.field) == ("account.no_access", "consultant_in")
 
 
 def test_outcome_targets_are_typed_as_percents_and_stored_as_shares(demo_app) -> None:
@@ -217,3 +238,44 @@ def test_a_number_of_hundreds_of_digits_in_the_team_form_is_refused(demo_app) ->
         assert "Ikke et helt tal." in response.get_data(as_text=True)
     with Session(get_engine(demo_app)) as db:
         assert db.execute(select(Team).where(Team.name == "Team Vest")).first() is None
+
+
+def test_an_admin_gives_one_user_two_hats_but_one_role_per_team(demo_app) -> None:
+    with Session(get_engine(demo_app)) as db:
+        teams = {t.name: t.id for t in db.execute(select(Team)).scalars()}
+    admin = _admin(demo_app)
+    both = admin.post(
+        "/admin/users/new",
+        data={
+            "username": "to.hatte",
+            "full_name": "To Hatte",
+            "consultant_in": [teams["Team Nord"]],
+            "leader_in": [teams["Team Nord"], teams["Team Syd"]],
+        },
+    )
+    assert both.status_code == 422
+    assert "vælg ressourcekonsulent eller projektleder for Team Nord" in both.text
+    made = admin.post(
+        "/admin/users/new",
+        data={
+            "username": "to.hatte",
+            "full_name": "To Hatte",
+            "is_admin": "y",
+            "consultant_in": [teams["Team Nord"]],
+            "leader_in": [teams["Team Syd"]],
+        },
+    )
+    assert made.status_code == 200
+    listed = admin.get("/admin/users").text
+    assert "Ressourcekonsulent i Team Nord; Projektleder i Team Syd" in listed
+    with Session(get_engine(demo_app)) as db:
+        user = db.execute(select(User).where(User.username == "to.hatte")).scalar_one()
+        held = dict(
+            db.execute(
+                select(TeamMembership.team_id, TeamMembership.role).where(
+                    TeamMembership.user_id == user.id
+                )
+            ).all()
+        )
+    assert user.is_admin
+    assert held == {teams["Team Nord"]: Role.CONSULTANT, teams["Team Syd"]: Role.PROJECT_LEADER}

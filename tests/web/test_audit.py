@@ -105,15 +105,14 @@ def test_a_session_of_actions_is_audited_entry_by_entry(demo_app, caplog) -> Non
         data={
             "username": "ny",
             "full_name": "Ny Konsulent",
-            "role": "consultant",
-            "teams": [nord.id],
+            "consultant_in": [nord.id],
         },
     )
     with Session(get_engine(demo_app)) as db:
         new_id = db.execute(select(User.id).where(User.username == "ny")).scalar_one()
     admin.post(
         f"/admin/users/{new_id}",
-        data={"full_name": "Ny K.", "role": "consultant", "teams": [nord.id]},
+        data={"full_name": "Ny K.", "consultant_in": [nord.id]},
     )
     admin.post(f"/admin/users/{new_id}/reset-password")
     admin.post(f"/admin/users/{new_id}/active", data={"active": "0"})

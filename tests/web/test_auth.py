@@ -120,7 +120,7 @@ def test_admin_creates_a_user_and_sees_the_password_once(demo_app) -> None:
         nord = db.execute(select(Team.id).where(Team.name == "Team Nord")).scalar_one()
     page = admin.post(
         "/admin/users/new",
-        data={"username": "Bo.Ek", "full_name": "Bo Ek", "role": "consultant", "teams": [nord]},
+        data={"username": "Bo.Ek", "full_name": "Bo Ek", "consultant_in": [nord]},
     )
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "no-store"

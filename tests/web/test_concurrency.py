@@ -78,12 +78,11 @@ class World:
             user = User(
                 username="rasmus",
                 full_name="Rasmus Race",
-                role=Role.CONSULTANT,
                 password_hash=hash_password(PASSWORD),
             )
             db.add(user)
             db.flush()
-            db.add(TeamMembership(user_id=user.id, team_id=team.id))
+            db.add(TeamMembership(user_id=user.id, team_id=team.id, role=Role.CONSULTANT))
             citizen = Citizen(
                 reference="R-0001",
                 team_id=team.id,

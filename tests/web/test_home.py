@@ -38,12 +38,11 @@ def cohort(make_app):
             user = User(
                 username=username,
                 full_name=username.title() + " Test",
-                role=role,
                 password_hash=hash_password(f"demo-{username}-2026"),
             )
             db.add(user)
             db.flush()
-            db.add(TeamMembership(user_id=user.id, team_id=team.id))
+            db.add(TeamMembership(user_id=user.id, team_id=team.id, role=role))
             people[username] = user
         kim = people["kim"]
 
@@ -142,8 +141,8 @@ def test_admin_home_has_no_citizens(cohort) -> None:
             db,
             username="root",
             full_name="Root",
-            role=Role.ADMIN,
-            team_ids=[],
+            memberships={},
+            is_admin=True,
             password="violet otter harbour 17",
         )
         db.commit()

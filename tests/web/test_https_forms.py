@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from survey.auth import services as accounts
 from survey.db import get_engine
-from survey.models import Role
+from survey.models import Role, Team
 
 SITE = "https://survey.example"
 
@@ -49,8 +49,15 @@ def browser_referer(policy: str, page: str, target: str) -> str | None:
 def test_a_browser_logs_in_over_https_in_production(make_app: Callable[..., Flask]) -> None:
     app = make_app(ENV="production", WTF_CSRF_ENABLED=True)
     with app.app_context(), Session(get_engine(app)) as db:
+        team = Team(name="Team HTTPS")
+        db.add(team)
+        db.flush()
+        assert team.id is not None
         _user, password = accounts.create_user(
-            db, username="kirsten", full_name="Kirsten Bo", role=Role.CONSULTANT, team_ids=[]
+            db,
+            username="kirsten",
+            full_name="Kirsten Bo",
+            memberships={team.id: Role.CONSULTANT},
         )
         db.commit()
     client = app.test_client()

@@ -52,13 +52,12 @@ class World:
             consultant = User(
                 username="kirsten",
                 full_name="Kirsten Kiosk",
-                role=Role.CONSULTANT,
                 password_hash=hash_password(PASSWORD),
                 kiosk_pin_hash=hash_password(PIN),
             )
             db.add(consultant)
             db.flush()
-            db.add(TeamMembership(user_id=consultant.id, team_id=team.id))
+            db.add(TeamMembership(user_id=consultant.id, team_id=team.id, role=Role.CONSULTANT))
             citizen = Citizen(
                 reference="K-0001",
                 team_id=team.id,

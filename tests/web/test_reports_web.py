@@ -16,7 +16,16 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from survey.db import get_engine
-from survey.models import AuditEvent, Citizen, Response, ResponseStatus, Team, TeamMembership, User
+from survey.models import (
+    AuditEvent,
+    Citizen,
+    Response,
+    ResponseStatus,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+)
 from survey.reports import writers
 from survey.reports.filters import ReportError
 from survey.reports.views import error_message
@@ -354,7 +363,7 @@ def small_team(demo_app) -> int:
         for citizen in db.scalars(select(Citizen).where(Citizen.id.in_(ids))):
             citizen.team_id = team.id
         lene = db.scalar(select(User).where(User.username == "leder.nord"))
-        db.add(TeamMembership(user_id=lene.id, team_id=team.id))
+        db.add(TeamMembership(user_id=lene.id, team_id=team.id, role=Role.PROJECT_LEADER))
         db.commit()
         return team.id
 

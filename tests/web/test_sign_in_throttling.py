@@ -25,7 +25,7 @@ from survey.auth.throttle import LoginThrottle, Rules
 from survey.config import ConfigError, build_config
 from survey.db import get_engine
 from survey.hashing import hash_password
-from survey.models import AuditEvent, Role, User
+from survey.models import AuditEvent, User
 
 MADS = "demo-mads-2026"
 OFFICE = "192.0.2.10"  # one municipality office: every browser behind one address
@@ -204,7 +204,6 @@ def test_fifty_staff_behind_one_address_all_log_in(make_app, clock) -> None:
                 User(
                     username=f"staff{n}",
                     full_name=f"Staff {n}",
-                    role=Role.CONSULTANT,
                     password_hash=hash_password(f"office-pass-{n}"),
                 )
             )
