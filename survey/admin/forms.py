@@ -54,7 +54,9 @@ class AccessFields(Form):
         self.leader_in.data = [t for t, r in memberships.items() if r is Role.PROJECT_LEADER]
 
     def validate_leader_in(self, field: Field) -> None:
-        names = {choice.value: choice.label for choice in self.leader_in.choices or ()}
+        # SelectChoice objects (survey.forms.base.choices); types-WTForms does not know them.
+        given: list[Any] = list(self.leader_in.choices or ())
+        names = {choice.value: choice.label for choice in given}
         # Only teams that exist: an unknown one is already "not a valid choice".
         both = set(self.consultant_in.data or ()) & set(field.data or ()) & set(names)
         if both:
