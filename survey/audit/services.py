@@ -22,6 +22,7 @@ ACTIONS = (
     "login.success",
     "login.failure",
     "logout",
+    "logout.refused",
     "session.expired",
     "password.change",
     "user.create",
