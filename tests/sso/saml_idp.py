@@ -101,6 +101,7 @@ class Issued:
 
 @dataclass
 class TestIdentityProvider:
+    __test__ = False  # a fixture's class, not tests
     folder: Path
     base_url: str
     xmlsec_binary: str

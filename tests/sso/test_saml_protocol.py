@@ -110,7 +110,7 @@ def test_a_consultant_in_one_team_and_leader_in_another_logs_in(
 
 def _refused(app, client, reply, reason: str, status: int = 403) -> None:
     assert reply.status_code == status
-    assert "Log ind" in reply.get_data(as_text=True)  # the page leads back to the login
+    assert "Login afvist" in reply.get_data(as_text=True)  # a page that says so, in Danish
     assert refusal_reasons(app)[-1] == reason
     assert not is_logged_in(client)
 
