@@ -101,10 +101,14 @@ def logout() -> ResponseReturnValue:
     db.commit()
     logout_user()
     session.clear()
-    response = redirect(single_logout or url_for("auth.login"))
-    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     if single_logout is None:
+        response = redirect(url_for("auth.login"))
         flash(_("You are logged out."), "info")
+    else:
+        # A page that goes on by itself, not a redirect: our CSP's form-action 'self' stops a
+        # form's redirect to the identity provider.
+        response = make_response(render_template("auth/single_logout.html", url=single_logout))
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
