@@ -29,11 +29,10 @@ from survey.auth.forms import LoginForm, NewPinForm, PasswordChangeForm, PinForm
 from survey.auth.principal import Principal
 from survey.auth.throttle import LoginThrottle, Wait
 from survey.db import get_session
-from survey.extensions import LOGIN_THROTTLE
+from survey.extensions import LOGIN_THROTTLE, SINGLE_LOGOUT
 from survey.forms.base import add_error
 from survey.redirects import local_target
 from survey.refusals import Refusal
-from survey.sso.saml import single_logout_for
 
 bp = Blueprint("auth", __name__)
 
@@ -93,9 +92,9 @@ def logout() -> ResponseReturnValue:
     """End the session on the server too, so a copied cookie no longer works; a login that came
     by SAML then goes on to the identity provider to end there too (single logout)."""
     db = get_session()
-    single_logout = (
-        single_logout_for(db, current_user.token) if "saml" in current_app.blueprints else None
-    )
+    # survey.sso.saml, when configured: where to end a SAML login at the identity provider
+    single_logout_for = current_app.extensions.get(SINGLE_LOGOUT)
+    single_logout = single_logout_for(db, current_user.token) if single_logout_for else None
     services.close_session(db, current_user.token)
     audit.record("logout")
     db.commit()

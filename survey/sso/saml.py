@@ -44,6 +44,7 @@ from sqlmodel import Session, col
 
 from survey import audit
 from survey.config import ConfigError, saml_configured
+from survey.extensions import SINGLE_LOGOUT
 from survey.hashing import token_digest
 from survey.models import SignInMethod, SsoRequest, User, UserSession, utcnow
 from survey.sso.mapping import Mapping as SignInMapping
@@ -111,6 +112,7 @@ def init_app(app: Flask) -> bool:
     if app.config["BASE_URL"]:
         settings.configs[base] = config
     app.extensions[SAML] = settings
+    app.extensions[SINGLE_LOGOUT] = single_logout_for
     return True
 
 

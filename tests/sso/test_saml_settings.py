@@ -39,7 +39,7 @@ def test_the_encryption_pair_comes_whole(make_app, saml_config) -> None:
 
 
 def test_a_missing_file_or_binary_is_named(make_app, saml_config, tmp_path) -> None:
-    with pytest.raises(ConfigError, match="SURVEY_SAML_SP_CERT.*not a file"):
+    with pytest.raises(ConfigError, match=r"SURVEY_SAML_SP_CERT.*not a file"):
         make_app(**{**saml_config, "SAML_SP_CERT": str(tmp_path / "nothing.crt")})
     with pytest.raises(ConfigError, match="SURVEY_XMLSEC_BINARY"):
         make_app(**saml_config, XMLSEC_BINARY=str(tmp_path / "no-xmlsec1"))
