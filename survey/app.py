@@ -31,6 +31,8 @@ from survey.main import bp as main_bp
 from survey.reports.sets import REPORT_SETS, load_sets
 from survey.reports.views import bp as reports_bp
 from survey.responses import bp as responses_bp
+from survey.sso import saml
+from survey.sso.saml_views import bp as saml_bp
 from survey.trend import bp as trend_bp
 
 
@@ -58,6 +60,7 @@ def create_app(
     i18n.init_app(app)
     csrf.init_app(app)
     auth.init_app(app)
+    _single_sign_on(app)
     login_manager.unauthorized_handler(_unauthorized)
     _register_blueprints(app)
     _error_pages(app)
@@ -96,6 +99,12 @@ def _load_instruments(app: Flask) -> None:
     app.extensions[REPORT_SETS] = load_sets(
         app.config["REPORT_SETS_DIR"], app.extensions[INSTRUMENTS]
     )
+
+
+def _single_sign_on(app: Flask) -> None:
+    """SAML's endpoints exist only when it is configured (SURVEY_SAML_IDP_METADATA ...)."""
+    if saml.init_app(app):
+        app.register_blueprint(saml_bp)
 
 
 def _register_blueprints(app: Flask) -> None:

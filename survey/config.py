@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,24 @@ DEFAULTS: dict[str, Any] = {
     "MAX_UPLOAD_MB": 256,  # an import file; 1,000,000 answer rows are about 60 MB
     # Strict-Transport-Security in production: browsers keep to HTTPS this long (0: no header).
     "HSTS_SECONDS": 31536000,
+    # The address users open (https://survey.kommune.dk): single sign-on builds its endpoint
+    # URLs from it. Empty: from each request (development and tests).
+    "BASE_URL": "",
+    # The TOML file that says which attributes or claims give which roles in which teams.
+    "SSO_MAPPING": "",
+    # SAML 2.0 (KOMBIT Context Handler), survey.sso.saml: on when SAML_IDP_METADATA is set.
+    "SAML_IDP_METADATA": "",  # the identity provider's metadata XML file
+    "SAML_SP_KEY": "",  # our signing key and certificate (PEM files)
+    "SAML_SP_CERT": "",
+    "SAML_SP_ENCRYPTION_KEY": "",  # optional: the pair assertions are encrypted to
+    "SAML_SP_ENCRYPTION_CERT": "",  # (default: the signing pair)
+    "SAML_ENTITY_ID": "",  # default: <BASE_URL>/saml/metadata
+    "SAML_NAME": "KOMBIT Context Handler",  # the login page's button
+    "XMLSEC_BINARY": "",  # pysaml2 signs and checks with xmlsec1; default: found on PATH
 }
+
+SAML_FILES = ("SAML_IDP_METADATA", "SAML_SP_KEY", "SAML_SP_CERT")
+SAML_ENCRYPTION = ("SAML_SP_ENCRYPTION_KEY", "SAML_SP_ENCRYPTION_CERT")
 
 
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -161,6 +179,7 @@ def build_config(
         if settings[name] and not Path(settings[name]).is_dir():
             raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a folder")
     _check_throttling(settings)
+    _check_saml(settings)
     if not settings["JOBS"]:
         settings["JOBS"] = "immediate" if settings["ENV"] == "testing" else "thread"
     settings["TESTING"] = settings["ENV"] == "testing"
@@ -187,3 +206,44 @@ def _check_throttling(settings: Mapping[str, Any]) -> None:
         raise ConfigError(
             "SURVEY_LOGIN_MAX_DELAY_SECONDS must be at least SURVEY_LOGIN_DELAY_SECONDS"
         )
+
+
+def saml_configured(settings: Mapping[str, Any]) -> bool:
+    return any(settings.get(name) for name in SAML_FILES)
+
+
+def _check_saml(settings: dict[str, Any]) -> None:
+    """SAML is on with its three files, off with none: half a configuration stops start-up,
+    naming what is missing; the binary pysaml2 signs with is found here, once."""
+    settings["BASE_URL"] = str(settings["BASE_URL"] or "").rstrip("/")
+    if settings["BASE_URL"] and not settings["BASE_URL"].startswith(("https://", "http://")):
+        raise ConfigError(
+            f"SURVEY_BASE_URL is {settings['BASE_URL']!r}; write the address users open, "
+            "e.g. https://survey.kommune.dk"
+        )
+    if not saml_configured(settings):
+        return
+    for name in SAML_FILES:
+        if not settings[name]:
+            others = ", ".join(f"SURVEY_{n}" for n in SAML_FILES if n != name)
+            raise ConfigError(f"SURVEY_{name} is required for SAML sign-in (with {others})")
+    if bool(settings["SAML_SP_ENCRYPTION_KEY"]) != bool(settings["SAML_SP_ENCRYPTION_CERT"]):
+        missing = next(name for name in SAML_ENCRYPTION if not settings[name])
+        raise ConfigError(
+            f"SURVEY_{missing} is missing: the encryption key and certificate come as a pair"
+        )
+    for name in (*SAML_FILES, *SAML_ENCRYPTION, "SSO_MAPPING"):
+        if settings[name] and not Path(settings[name]).is_file():
+            raise ConfigError(f"SURVEY_{name} is {settings[name]!r}, which is not a file")
+    if not settings["SSO_MAPPING"]:
+        raise ConfigError(
+            "SURVEY_SSO_MAPPING is required for SAML sign-in: the file that says which "
+            "privileges give which roles in which teams (docs/sign-in.md)"
+        )
+    binary = settings["XMLSEC_BINARY"] or shutil.which("xmlsec1")
+    if not binary or not Path(binary).is_file():
+        raise ConfigError(
+            "SURVEY_XMLSEC_BINARY: xmlsec1 is not found; SAML sign-in needs it "
+            "(apt-get install -y xmlsec1), or set the setting to its path"
+        )
+    settings["XMLSEC_BINARY"] = str(binary)

@@ -15,3 +15,6 @@ login_manager = LoginManager()
 # The tablet's unlock rate. In-memory by default; several workers share
 # SURVEY_RATELIMIT_STORAGE_URI (Redis). Logins are throttled by survey.auth.throttle.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+SINGLE_LOGOUT = "survey.single_logout"
+"""app.extensions key: (db, token) -> the identity provider's logout address or None, set by
+survey.sso.saml when SAML is configured (so survey.auth needs no import of survey.sso)."""

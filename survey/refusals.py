@@ -78,6 +78,9 @@ CATALOGUE: Mapping[str, Template] = {
     "account.own_account": Template(_l("You cannot disable your own account.")),
     "account.current_password": Template(_l("The current password is wrong.")),
     "account.password": Template(_l("The password is wrong.")),
+    "account.sign_in_again": Template(
+        _l("Your sign-in is too old to set a PIN. Log out, log in again and set it then.")
+    ),
     "account.weak_password": Template("%(problems)s"),
     "login.wait_name": Template(
         _l("Too many failed logins for this user name. Try again %(when)s.")

@@ -23,6 +23,7 @@ ACTIONS = (
     "login.failure",
     "login.refused",
     "logout",
+    "logout.refused",
     "session.expired",
     "password.change",
     "user.create",

@@ -40,12 +40,9 @@ class PasswordChangeForm(Form):
     )
 
 
-class PinForm(Form):
-    password = PasswordField(
-        _l("Your password"),
-        validators=[InputRequired()],
-        render_kw={"autocomplete": "current-password"},
-    )
+class NewPinForm(Form):
+    """The PIN alone: for a user of single sign-on who has just signed in (no password here)."""
+
     pin = PasswordField(
         _l("New PIN (6 to 12 digits)"),
         validators=[InputRequired(), Length(max=12, message=_l("Use 6 to 12 digits."))],
@@ -57,3 +54,11 @@ class PinForm(Form):
         problems = pin_problems(field.data or "")
         if problems:
             raise ValidationError(str(Refusal(f"pin.{problems[0]}")))
+
+
+class PinForm(NewPinForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
@@ -24,6 +24,7 @@ from survey.hashing import (
     verify_password,
 )
 from survey.models import (
+    UNUSABLE_PASSWORD,
     Role,
     SignInMethod,
     Team,
@@ -177,11 +178,41 @@ def change_password(session: Session, user: User, current: str, new: str, keep_t
     audit.record("password.change", user=user, target=f"user:{user.username}", session=session)
 
 
-def set_kiosk_pin(session: Session, user: User, password: str, pin: str) -> None:
-    """Set the PIN that unlocks a tablet the user handed to a citizen; needs their password.
+PIN_SIGN_IN_MINUTES = 10
+"""A user of single sign-on sets a PIN within this many minutes of signing in (no password)."""
 
-    Raises AccountError for a wrong password or a PIN that pin_problems refuses."""
-    if not verify_password(user.password_hash, password):
+
+def has_password(user: User) -> bool:
+    """False for a user of single sign-on, whose hash is the unusable one."""
+    return user.password_hash != UNUSABLE_PASSWORD
+
+
+def login_opened_at(session: Session, token: str) -> datetime | None:
+    login = session.get(UserSession, token_digest(token))
+    return login.created_at if login is not None else None
+
+
+def login_is_recent(opened: datetime | None) -> bool:
+    return opened is not None and utcnow() - opened <= timedelta(minutes=PIN_SIGN_IN_MINUTES)
+
+
+def set_kiosk_pin(
+    session: Session,
+    user: User,
+    password: str | None,
+    pin: str,
+    *,
+    login_opened_at: datetime | None = None,
+) -> None:
+    """Set the PIN that unlocks a tablet the user handed to a citizen; needs their password, or
+    for a user of single sign-on (no password) a login opened in the last minutes.
+
+    Raises AccountError for a wrong password, a login too old, or a PIN that pin_problems
+    refuses."""
+    if not has_password(user):
+        if not login_is_recent(login_opened_at):
+            raise AccountError("account.sign_in_again", "pin")
+    elif password is None or not verify_password(user.password_hash, password):
         raise AccountError("account.password", "password")
     problems = pin_problems(pin)
     if problems:

@@ -25,10 +25,10 @@ from flask_login import current_user, login_required, logout_user
 from survey import audit
 from survey.auth import services, signin
 from survey.auth.devices import remember_device, trusted_device
-from survey.auth.forms import LoginForm, PasswordChangeForm, PinForm
+from survey.auth.forms import LoginForm, NewPinForm, PasswordChangeForm, PinForm
 from survey.auth.throttle import LoginThrottle, Wait
 from survey.db import get_session
-from survey.extensions import LOGIN_THROTTLE
+from survey.extensions import LOGIN_THROTTLE, SINGLE_LOGOUT
 from survey.forms.base import add_error
 from survey.models import SignInMethod
 from survey.redirects import local_target
@@ -84,16 +84,25 @@ def _safe_next(target: str | None) -> str:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
-    """End the session on the server too, so a copied cookie no longer works."""
+    """End the session on the server too, so a copied cookie no longer works; a login that came
+    by SAML then goes on to the identity provider to end there too (single logout)."""
     db = get_session()
+    # survey.sso.saml, when configured: where to end a SAML login at the identity provider
+    single_logout_for = current_app.extensions.get(SINGLE_LOGOUT)
+    single_logout = single_logout_for(db, current_user.token) if single_logout_for else None
     services.close_session(db, current_user.token)
     audit.record("logout")
     db.commit()
     logout_user()
     session.clear()
-    response = redirect(url_for("auth.login"))
+    if single_logout is None:
+        response = redirect(url_for("auth.login"))
+        flash(_("You are logged out."), "info")
+    else:
+        # A page that goes on by itself, not a redirect: our CSP's form-action 'self' stops a
+        # form's redirect to the identity provider.
+        response = make_response(render_template("auth/single_logout.html", url=single_logout))
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
-    flash(_("You are logged out."), "info")
     return response
 
 
@@ -125,15 +134,21 @@ def change_password() -> ResponseReturnValue:
 @bp.route("/account/pin", methods=["GET", "POST"])
 @login_required
 def pin() -> ResponseReturnValue:
-    """A short PIN that unlocks a tablet handed to a citizen (instead of the full password)."""
-    form = PinForm()
+    """A short PIN that unlocks a tablet handed to a citizen (instead of the full password). A
+    user of single sign-on has no password here: a sign-in of the last minutes stands for it,
+    an older one signs in again first."""
+    db = get_session()
+    single_sign_on = not services.has_password(current_user.user)
+    opened = services.login_opened_at(db, current_user.token)
+    if single_sign_on and not services.login_is_recent(opened):
+        return render_template("auth/pin_sign_in_again.html")
+    form = NewPinForm() if single_sign_on else PinForm()
     if form.validate_on_submit():
-        db = get_session()
         user = db.merge(current_user.user)
         try:
-            # InputRequired: never None here
-            password, new_pin = cast(str, form.password.data), cast(str, form.pin.data)
-            services.set_kiosk_pin(db, user, password, new_pin)
+            password = None if single_sign_on else cast(str, form.password.data)
+            new_pin = cast(str, form.pin.data)  # InputRequired: never None here
+            services.set_kiosk_pin(db, user, password, new_pin, login_opened_at=opened)
         except services.AccountError as exc:
             db.rollback()
             add_error(getattr(form, exc.field or "pin"), str(exc))
